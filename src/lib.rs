@@ -1,0 +1,11 @@
+//! nosey: tails Moodle's event log and delivers each change as a signed webhook.
+//!
+//! The pipeline, one module per stage: [`moodle`] reads `logstore_standard_log` with a
+//! gap-aware cursor and decodes each row into an [`event::Event`]; `route` matches events to
+//! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
+//! transaction; `deliver` signs, sends and retries.
+
+pub mod config;
+pub mod event;
+pub mod moodle;
+pub mod payload;

@@ -1,0 +1,246 @@
+//! Reading `{prefix}logstore_standard_log`, Moodle's own event stream.
+//!
+//! Every query here walks the primary key (`id`) or the `timecreated` index: polling must stay
+//! cheap for Moodle's database even on sites whose log holds hundreds of millions of rows.
+//! `other` is kept as the stored text; it is decoded only for rows a route wants.
+
+use sqlx::Row;
+
+use super::db::{MoodleDb, Pool};
+use super::error::{Engine, MoodleError};
+
+/// One row of the log table, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    pub id: i64,
+    pub eventname: String,
+    pub component: String,
+    pub action: String,
+    pub target: String,
+    pub objecttable: Option<String>,
+    pub objectid: Option<i64>,
+    pub crud: String,
+    pub edulevel: i64,
+    pub contextid: i64,
+    pub contextlevel: i64,
+    pub contextinstanceid: i64,
+    pub userid: i64,
+    pub courseid: Option<i64>,
+    pub relateduserid: Option<i64>,
+    pub anonymous: i64,
+    /// The stored text of `other` (JSON or PHP serialize), undecoded.
+    pub other: Option<String>,
+    pub timecreated: i64,
+    pub origin: Option<String>,
+    pub ip: Option<String>,
+    pub realuserid: Option<i64>,
+}
+
+impl LogRow {
+    /// Rows written by a course restore replay history: Moodle leaves `origin` NULL on them.
+    pub fn is_restored(&self) -> bool {
+        self.origin.is_none()
+    }
+}
+
+/// Columns in `get_data()` order, then the three extra ones. PostgreSQL gets explicit casts so
+/// SMALLINT columns (edulevel, anonymous) decode as i64 like on the other engines.
+fn select_list(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => {
+            "id::int8, eventname, component, action, target, objecttable, objectid::int8, crud, \
+             edulevel::int8, contextid::int8, contextlevel::int8, contextinstanceid::int8, \
+             userid::int8, courseid::int8, relateduserid::int8, anonymous::int8, other, \
+             timecreated::int8, origin, ip, realuserid::int8"
+        }
+        Engine::MySql | Engine::Sqlite => {
+            "id, eventname, component, action, target, objecttable, objectid, crud, edulevel, \
+             contextid, contextlevel, contextinstanceid, userid, courseid, relateduserid, \
+             anonymous, other, timecreated, origin, ip, realuserid"
+        }
+    }
+}
+
+fn decode_row<'r, R>(row: &'r R) -> Result<LogRow, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(LogRow {
+        id: row.try_get(0)?,
+        eventname: row.try_get(1)?,
+        component: row.try_get(2)?,
+        action: row.try_get(3)?,
+        target: row.try_get(4)?,
+        objecttable: row.try_get(5)?,
+        objectid: row.try_get(6)?,
+        crud: row.try_get(7)?,
+        edulevel: row.try_get(8)?,
+        contextid: row.try_get(9)?,
+        contextlevel: row.try_get(10)?,
+        contextinstanceid: row.try_get(11)?,
+        userid: row.try_get(12)?,
+        courseid: row.try_get(13)?,
+        relateduserid: row.try_get(14)?,
+        anonymous: row.try_get(15)?,
+        other: row.try_get(16)?,
+        timecreated: row.try_get(17)?,
+        origin: row.try_get(18)?,
+        ip: row.try_get(19)?,
+        realuserid: row.try_get(20)?,
+    })
+}
+
+/// Runs `sql` with integer binds on whichever engine and decodes log rows.
+async fn fetch_log_rows(
+    db: &MoodleDb,
+    sql: String,
+    binds: &[i64],
+    what: &str,
+) -> Result<Vec<LogRow>, MoodleError> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut q = sqlx::query(sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            match q.fetch_all($pool).await {
+                Ok(rows) => rows.iter().map(|r| decode_row(r)).collect(),
+                Err(e) => Err(e),
+            }
+        }};
+    }
+    let res = match db.pool() {
+        Pool::Postgres(p) => run!(p),
+        Pool::MySql(p) => run!(p),
+        Pool::Sqlite(p) => run!(p),
+    };
+    res.map_err(|e| db.error(e, Some(db.log_table()), what))
+}
+
+/// Runs a query returning one nullable BIGINT.
+async fn fetch_scalar(
+    db: &MoodleDb,
+    sql: String,
+    binds: &[i64],
+    what: &str,
+) -> Result<Option<i64>, MoodleError> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut q = sqlx::query(sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            match q.fetch_one($pool).await {
+                Ok(row) => row.try_get::<Option<i64>, _>(0),
+                Err(e) => Err(e),
+            }
+        }};
+    }
+    let res = match db.pool() {
+        Pool::Postgres(p) => run!(p),
+        Pool::MySql(p) => run!(p),
+        Pool::Sqlite(p) => run!(p),
+    };
+    res.map_err(|e| db.error(e, Some(db.log_table()), what))
+}
+
+fn table(db: &MoodleDb) -> String {
+    db.dialect().ident(db.log_table())
+}
+
+/// The highest id in the log, or 0 when it is empty. One index lookup.
+pub async fn max_id(db: &MoodleDb) -> Result<i64, MoodleError> {
+    let cast = if db.engine() == Engine::Postgres {
+        "::int8"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT MAX(id){cast} FROM {}", table(db));
+    Ok(fetch_scalar(db, sql, &[], "reading the newest log id")
+        .await?
+        .unwrap_or(0))
+}
+
+/// The lowest id whose `timecreated >= since` (unix seconds), if any.
+pub async fn first_id_since(db: &MoodleDb, since: i64) -> Result<Option<i64>, MoodleError> {
+    let d = db.dialect();
+    let cast = if db.engine() == Engine::Postgres {
+        "::int8"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT MIN(id){cast} FROM {} WHERE timecreated >= {}",
+        table(db),
+        d.param(1)
+    );
+    fetch_scalar(
+        db,
+        sql,
+        &[since],
+        "finding the first log id after the start time",
+    )
+    .await
+}
+
+/// Up to `limit` rows with `id > after`, in id order.
+pub async fn rows_after(db: &MoodleDb, after: i64, limit: u32) -> Result<Vec<LogRow>, MoodleError> {
+    let d = db.dialect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id > {} ORDER BY id LIMIT {}",
+        select_list(db.engine()),
+        table(db),
+        d.param(1),
+        d.param(2)
+    );
+    fetch_log_rows(db, sql, &[after, i64::from(limit)], "reading the log").await
+}
+
+/// The rows whose ids fall in any of the inclusive `ranges` (open gaps being re-checked).
+pub async fn rows_in_ranges(
+    db: &MoodleDb,
+    ranges: &[(i64, i64)],
+) -> Result<Vec<LogRow>, MoodleError> {
+    // Bounded so a cursor with thousands of small gaps never builds a giant statement.
+    const RANGES_PER_QUERY: usize = 200;
+    let mut out = Vec::new();
+    for chunk in ranges.chunks(RANGES_PER_QUERY) {
+        let d = db.dialect();
+        let conds: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(id BETWEEN {} AND {})",
+                    d.param(2 * i + 1),
+                    d.param(2 * i + 2)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} ORDER BY id",
+            select_list(db.engine()),
+            table(db),
+            conds.join(" OR ")
+        );
+        let binds: Vec<i64> = chunk.iter().flat_map(|&(lo, hi)| [lo, hi]).collect();
+        out.extend(fetch_log_rows(db, sql, &binds, "re-checking gaps in the log").await?);
+    }
+    Ok(out)
+}
+
+/// Checks the log table exists and can be read, with a message that says how to fix it.
+/// Reading the newest row also proves every expected column is there with a usable type.
+pub async fn check_readable(db: &MoodleDb) -> Result<(), MoodleError> {
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY id DESC LIMIT 1",
+        select_list(db.engine()),
+        table(db),
+    );
+    fetch_log_rows(db, sql, &[], "reading the log")
+        .await
+        .map(|_| ())
+}
