@@ -5,7 +5,10 @@
 //! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
 //! transaction; `deliver` signs, sends and retries.
 
+pub mod cli;
 pub mod config;
 pub mod event;
 pub mod moodle;
 pub mod payload;
+pub mod pipeline;
+pub mod route;

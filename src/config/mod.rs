@@ -126,5 +126,5 @@ pub fn load_from_str(
 
 /// A complete, commented configuration that loads as it is.
 pub fn example() -> &'static str {
-    include_str!("example.toml")
+    include_str!("../../nosey.example.toml")
 }

@@ -244,3 +244,46 @@ pub async fn check_readable(db: &MoodleDb) -> Result<(), MoodleError> {
         .await
         .map(|_| ())
 }
+
+/// How often each event name occurred since `since` (unix seconds), most frequent first.
+///
+/// The first id at `since` is found through the `timecreated` index, and the count then walks
+/// the primary key from there: never a scan of the whole log.
+pub async fn event_counts(db: &MoodleDb, since: i64) -> Result<Vec<(String, i64)>, MoodleError> {
+    let Some(first) = first_id_since(db, since).await? else {
+        return Ok(Vec::new());
+    };
+    let d = db.dialect();
+    let count = if db.engine() == Engine::Postgres {
+        "COUNT(*)::int8"
+    } else {
+        "COUNT(*)"
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT eventname, {count} FROM {} WHERE id >= {} AND timecreated >= {} \
+         GROUP BY eventname ORDER BY 2 DESC, 1",
+        table(db),
+        d.param(1),
+        d.param(2)
+    ));
+    macro_rules! run {
+        ($pool:expr) => {
+            sqlx::query(sql)
+                .bind(first)
+                .bind(since)
+                .fetch_all($pool)
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                        .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()
+                })
+        };
+    }
+    let res = match db.pool() {
+        Pool::Postgres(p) => run!(p),
+        Pool::MySql(p) => run!(p),
+        Pool::Sqlite(p) => run!(p),
+    };
+    res.map_err(|e| db.error(e, Some(db.log_table()), "counting events"))
+}

@@ -10,10 +10,12 @@ pub mod error;
 pub mod logstore;
 pub mod other;
 pub mod phpserialize;
+pub mod record;
+pub mod settings;
 pub mod tailer;
 
 pub use cursor::Cursor;
 pub use db::MoodleDb;
 pub use error::MoodleError;
 pub use logstore::LogRow;
-pub use tailer::{Batch, BatchSink, Tailer, TailerOptions};
+pub use tailer::{Batch, BatchSink, Follow, Tailer, TailerOptions};

@@ -38,6 +38,18 @@ impl Default for TailerOptions {
     }
 }
 
+impl From<&crate::config::MoodleConfig> for TailerOptions {
+    fn from(m: &crate::config::MoodleConfig) -> Self {
+        TailerOptions {
+            batch_size: m.batch_size,
+            poll_interval: m.poll_interval,
+            gap_timeout: m.gap_timeout,
+            max_open_gaps: m.max_open_gaps as u64,
+            include_restored: m.include_restored,
+        }
+    }
+}
+
 /// What one poll found.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -61,6 +73,13 @@ impl Batch {
     fn is_noop(&self, current: &Cursor) -> bool {
         self.rows.is_empty() && self.cursor == *current
     }
+}
+
+/// Whether [`Tailer::run`] keeps polling once it has caught up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    Forever,
+    UntilCaughtUp,
 }
 
 /// Errors a sink returns when it could not store a batch.
@@ -151,14 +170,23 @@ impl Tailer {
         self.cursor = batch.cursor.clone();
     }
 
-    /// Polls until `shutdown` is cancelled, handing each batch to `sink`. Database outages
-    /// and sink failures are waited out with backoff and logged once each.
-    pub async fn run<S: BatchSink>(&mut self, sink: &mut S, shutdown: &CancellationToken) {
+    /// Polls until `shutdown` is cancelled (or, with [`Follow::UntilCaughtUp`], until a poll
+    /// finds nothing new), handing each batch to `sink`. Database outages and sink failures
+    /// are waited out with backoff and logged once each.
+    pub async fn run<S: BatchSink>(
+        &mut self,
+        sink: &mut S,
+        follow: Follow,
+        shutdown: &CancellationToken,
+    ) {
         let mut outage = Outage::default();
         while !shutdown.is_cancelled() {
             let pause = match self.poll().await {
                 Ok(batch) => {
                     outage.db_recovered();
+                    if follow == Follow::UntilCaughtUp && batch.is_noop(&self.cursor) {
+                        break;
+                    }
                     self.deliver(batch, sink, &mut outage).await
                 }
                 Err(e) => outage.db_failed(&e),
@@ -270,7 +298,7 @@ impl Outage {
             self.sink_since = Some(Instant::now());
             tracing::error!(
                 error = %e,
-                "cannot store events; pausing reads from Moodle until the store recovers (nothing is lost)"
+                "cannot hand events on; pausing reads from Moodle until this recovers (nothing is lost)"
             );
         }
         self.backoff()
@@ -278,7 +306,7 @@ impl Outage {
 
     fn sink_recovered(&mut self) {
         if let Some(since) = self.sink_since.take() {
-            tracing::info!(after = ?since.elapsed(), "store writable again; reading Moodle");
+            tracing::info!(after = ?since.elapsed(), "events flow again; reading Moodle");
             self.failures = 0;
         }
     }

@@ -341,3 +341,113 @@ pub fn insert_log_sql(kind: Kind, rows: &[&Value], with_id: bool) -> String {
 pub fn nosey_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_nosey"))
 }
+
+/// Writes a minimal nosey.toml for `db` into `dir` (plus `extra` TOML appended) and returns
+/// its path.
+pub fn write_config(dir: &Path, db_url: &str, extra: &str) -> PathBuf {
+    let path = dir.join("nosey.toml");
+    let text = format!(
+        "[moodle]\nurl = \"{db_url}\"\npoll_interval = \"50ms\"\n\n[store]\npath = \"{}\"\n\n{extra}\n",
+        dir.join("nosey.db").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A running `nosey` subprocess whose stdout lines are read on a thread.
+pub struct Proc {
+    pub child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub stderr_path: PathBuf,
+}
+
+impl Proc {
+    /// Starts `nosey` with `args`; stderr goes to `stderr_path` for later inspection.
+    pub fn spawn(args: &[&str], stderr_path: &Path) -> Proc {
+        let stderr = std::fs::File::create(stderr_path).unwrap();
+        let mut child = Command::new(nosey_bin())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn nosey");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Proc {
+            child,
+            lines: rx,
+            stderr_path: stderr_path.to_path_buf(),
+        }
+    }
+
+    /// The next stdout line, or a panic (with nosey's stderr) after `secs` seconds.
+    pub fn line(&mut self, secs: u64) -> String {
+        match self
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(secs))
+        {
+            Ok(l) => l,
+            Err(e) => panic!(
+                "no line from nosey within {secs}s ({e}); stderr:\n{}",
+                self.stderr()
+            ),
+        }
+    }
+
+    /// Every line until stdout closes.
+    pub fn rest(&mut self, secs: u64) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => out.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return out,
+                Err(e) => panic!(
+                    "nosey still running after {secs}s ({e}); stderr:\n{}",
+                    self.stderr()
+                ),
+            }
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits for exit (killing after `secs`) and returns the exit status.
+    pub fn wait(&mut self, secs: u64) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "nosey did not exit within {secs}s; stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

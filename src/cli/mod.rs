@@ -1,0 +1,159 @@
+//! The command line: one file per subcommand, this file for what they share (global options,
+//! logging, loading the configuration, shutdown on Ctrl-C or SIGTERM).
+
+mod events;
+mod tail;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{self, Config};
+
+/// nosey tails Moodle's event log and delivers each change (courses, categories, enrolments,
+/// completions, and any other Moodle event) to your systems as a signed webhook.
+#[derive(Debug, Parser)]
+#[command(name = "nosey", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "NOSEY_CONFIG",
+        default_value = "nosey.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "NOSEY_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    /// More detail in the logs (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print Moodle's events as JSON lines, as a route would send them, without delivering.
+    Tail(tail::TailArgs),
+    /// List the Moodle events nosey knows; with --site, how often each occurs on your site.
+    Events(events::EventsArgs),
+}
+
+/// Parses the command line and runs the command; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nosey: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("nosey: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Tail(args) => tail::run(&cli, args).await,
+        Command::Events(args) => events::run(&cli, args).await,
+    }
+}
+
+fn init_logging(format: LogFormat, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "nosey=info,warn",
+        1 => "nosey=debug,info",
+        _ => "nosey=trace,debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Loads the configuration named by `--config`, with a hint when it is missing.
+pub(crate) fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    if !cli.config.exists() {
+        anyhow::bail!(
+            "no configuration file at {}: write one with `nosey init --moodle-config /path/to/moodle/config.php`, \
+             start from nosey.example.toml, or pass --config",
+            cli.config.display()
+        );
+    }
+    config::load(&cli.config).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM.
+pub(crate) fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        t.cancel();
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Connects to Moodle's database as `[moodle]` says.
+pub(crate) async fn connect_moodle(config: &Config) -> anyhow::Result<crate::moodle::MoodleDb> {
+    let m = &config.moodle;
+    crate::moodle::MoodleDb::connect(&m.url.expose(), &m.prefix, &m.table)
+        .await
+        .with_context(|| format!("connecting to Moodle's database ({})", m.url))
+}
