@@ -7,8 +7,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod deliver;
 pub mod event;
 pub mod moodle;
+pub mod outbox;
 pub mod payload;
 pub mod pipeline;
 pub mod route;
+pub mod store;

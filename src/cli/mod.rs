@@ -1,7 +1,10 @@
 //! The command line: one file per subcommand, this file for what they share (global options,
 //! logging, loading the configuration, shutdown on Ctrl-C or SIGTERM).
 
+mod deliveries;
 mod events;
+mod routes;
+mod run;
 mod tail;
 
 use std::path::PathBuf;
@@ -50,10 +53,16 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service: read Moodle's log and deliver webhooks until stopped.
+    Run(run::RunArgs),
     /// Print Moodle's events as JSON lines, as a route would send them, without delivering.
     Tail(tail::TailArgs),
     /// List the Moodle events nosey knows; with --site, how often each occurs on your site.
     Events(events::EventsArgs),
+    /// Inspect deliveries (list, show) and send them again (retry).
+    Deliveries(deliveries::DeliveriesArgs),
+    /// List routes with their queues; pause or resume one.
+    Routes(routes::RoutesArgs),
 }
 
 /// Parses the command line and runs the command; the binary's whole `main`.
@@ -82,8 +91,11 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Run(args) => run::run(&cli, args).await,
         Command::Tail(args) => tail::run(&cli, args).await,
         Command::Events(args) => events::run(&cli, args).await,
+        Command::Deliveries(args) => deliveries::run(&cli, args).await,
+        Command::Routes(args) => routes::run(&cli, args).await,
     }
 }
 
@@ -95,8 +107,10 @@ fn init_logging(format: LogFormat, verbose: u8) {
         _ => "nosey=trace,debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_target(false).init(),
@@ -156,4 +170,16 @@ pub(crate) async fn connect_moodle(config: &Config) -> anyhow::Result<crate::moo
     crate::moodle::MoodleDb::connect(&m.url.expose(), &m.prefix, &m.table)
         .await
         .with_context(|| format!("connecting to Moodle's database ({})", m.url))
+}
+
+/// Logs Moodle's log settings that hurt (store disabled, buffersize above 1).
+pub(crate) async fn warn_about_settings(db: &crate::moodle::MoodleDb) {
+    match crate::moodle::settings::read(db).await {
+        Ok(s) => {
+            for w in s.warnings() {
+                tracing::warn!("{w}");
+            }
+        }
+        Err(e) => tracing::debug!("cannot read Moodle's log settings: {e}"),
+    }
 }

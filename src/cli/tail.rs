@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
-use super::{Cli, connect_moodle, load_config, shutdown_token};
+use super::{Cli, connect_moodle, load_config, shutdown_token, warn_about_settings};
 use crate::config::{Format, StartAt};
 use crate::moodle::record::RecordReader;
 use crate::moodle::tailer::SinkError;
-use crate::moodle::{Batch, BatchSink, Follow, Tailer, TailerOptions, settings};
+use crate::moodle::{Batch, BatchSink, Follow, Tailer, TailerOptions};
 use crate::payload::{self, BodyContext};
 use crate::pipeline::{MemoryRecords, Pipeline};
 use crate::route::{RouteMatcher, Router};
@@ -106,17 +106,6 @@ pub async fn run(cli: &Cli, args: &TailArgs) -> anyhow::Result<ExitCode> {
     };
     tailer.run(&mut sink, follow, &shutdown).await;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn warn_about_settings(db: &crate::moodle::MoodleDb) {
-    match settings::read(db).await {
-        Ok(s) => {
-            for w in s.warnings() {
-                tracing::warn!("{w}");
-            }
-        }
-        Err(e) => tracing::debug!("cannot read Moodle's log settings: {e}"),
-    }
 }
 
 struct TailSink {

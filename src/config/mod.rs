@@ -43,7 +43,7 @@ pub use route::{
 pub use secret::{SIGNING_KEY_BYTES, Secret};
 pub use size::{SizeError, parse_size};
 pub use start::{StartAt, StartAtError};
-pub use url::{DbKind, DbUrl};
+pub use url::{DbKind, DbUrl, mask_password as mask_url};
 
 /// The whole configuration, defaults applied and checked.
 #[derive(Debug, Clone)]

@@ -168,7 +168,7 @@ fn is_scheme(s: &str) -> bool {
 }
 
 /// Hides the password of a URL's user info, for printing any URL.
-pub(crate) fn mask_password(url: &str) -> String {
+pub fn mask_password(url: &str) -> String {
     let p = parts(url);
     match p.password {
         Some(_) if !p.scheme.is_empty() => assemble(p.scheme, p.user, Some("***"), p.rest),

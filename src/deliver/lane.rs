@@ -1,0 +1,451 @@
+//! One route's lane: loads its pending deliveries from the store in log order and sends them
+//! with bounded concurrency, one at a time per ordering key.
+//!
+//! A delivery whose key is busy (an earlier one with the same key is in flight or waiting for
+//! its retry) waits behind it, so created → updated → deleted of one course arrive in that
+//! order while other courses go on. Only deliveries about to be sent keep their body in
+//! memory; the ones that wait drop it and reload it when their turn comes, so a lane's memory
+//! stays bounded however long its backlog grows.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::client::{Sent, post};
+use super::request::RouteRuntime;
+use super::retry::AttemptResult;
+use crate::moodle::tailer::now_ms;
+use crate::store::{AttemptRecord, Outcome, Pending, Store};
+
+/// Deliveries loaded per store query.
+const LOAD_BATCH: u32 = 512;
+/// Deliveries held in memory per lane (most without their body) before loading pauses.
+const MAX_IN_MEMORY: usize = 20_000;
+
+/// What the command line changed, as the dispatcher sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Control {
+    pub version: i64,
+    pub paused: HashSet<String>,
+}
+
+pub struct Lane<S: Store> {
+    route: Arc<RouteRuntime>,
+    store: Arc<S>,
+    outcomes: mpsc::Sender<AttemptRecord>,
+    wake: Arc<Notify>,
+    control: watch::Receiver<Control>,
+    queue: Queue,
+    in_flight: JoinSet<(Pending, Sent, i64)>,
+    paused: bool,
+}
+
+/// The lane's bookkeeping, apart from I/O.
+#[derive(Default)]
+struct Queue {
+    /// Hand-retried deliveries: sent first, regardless of keys.
+    manual: VecDeque<Pending>,
+    /// In log order, free to go unless their key is busy.
+    ready: VecDeque<Pending>,
+    /// Behind a busy key, in log order.
+    waiting: HashMap<String, VecDeque<Pending>>,
+    waiting_len: usize,
+    busy: HashSet<String>,
+    /// Failed deliveries waiting for their next attempt (they keep their key busy).
+    timers: BinaryHeap<Reverse<(i64, i64)>>,
+    retrying: HashMap<i64, Pending>,
+    loaded_up_to: i64,
+    /// The last load found nothing more; wait for a wake-up before asking again.
+    drained: bool,
+}
+
+impl Queue {
+    fn in_memory(&self) -> usize {
+        self.ready.len() + self.waiting_len + self.retrying.len() + self.manual.len()
+    }
+
+    /// Places a delivery freshly loaded from the store.
+    fn place(&mut self, mut p: Pending, now: i64) {
+        self.loaded_up_to = self.loaded_up_to.max(p.seq);
+        if p.next_attempt_at > now && p.attempts > 0 {
+            // Failed before a restart and still in its pause: it heads its key.
+            if let Some(k) = &p.ordering_key {
+                self.busy.insert(k.clone());
+            }
+            p.body = None;
+            self.timers.push(Reverse((p.next_attempt_at, p.seq)));
+            self.retrying.insert(p.seq, p);
+        } else {
+            self.ready.push_back(p);
+        }
+    }
+
+    /// The next delivery to send now, if any.
+    fn next(&mut self, now: i64) -> Option<Pending> {
+        if let Some(p) = self.manual.pop_front() {
+            return Some(p);
+        }
+        while let Some(&Reverse((due, seq))) = self.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.timers.pop();
+            if let Some(p) = self.retrying.remove(&seq) {
+                return Some(p);
+            }
+        }
+        while let Some(mut p) = self.ready.pop_front() {
+            match &p.ordering_key {
+                Some(k) if self.busy.contains(k) => {
+                    p.body = None;
+                    self.waiting.entry(k.clone()).or_default().push_back(p);
+                    self.waiting_len += 1;
+                }
+                Some(k) => {
+                    self.busy.insert(k.clone());
+                    return Some(p);
+                }
+                None => return Some(p),
+            }
+        }
+        None
+    }
+
+    /// A delivery is finished (delivered or dead): the next one with its key may go.
+    fn release(&mut self, key: Option<&String>) {
+        let Some(k) = key else { return };
+        match self.waiting.get_mut(k).and_then(VecDeque::pop_front) {
+            Some(next) => {
+                self.waiting_len -= 1;
+                if self.waiting.get(k).is_some_and(VecDeque::is_empty) {
+                    self.waiting.remove(k);
+                }
+                // It already holds the key: send it before anything newer.
+                self.send_next_of_key(next);
+            }
+            None => {
+                self.busy.remove(k);
+            }
+        }
+    }
+
+    /// Puts a key's next delivery at the very front (a timer due at once); it keeps the key
+    /// busy for itself.
+    fn send_next_of_key(&mut self, p: Pending) {
+        self.timers.push(Reverse((0, p.seq)));
+        self.retrying.insert(p.seq, p);
+    }
+
+    fn retry_later(&mut self, mut p: Pending, at: i64) {
+        p.body = None;
+        self.timers.push(Reverse((at, p.seq)));
+        self.retrying.insert(p.seq, p);
+    }
+
+    /// Forgets any copy of `seq` (it is about to be sent by hand).
+    fn forget(&mut self, seq: i64) {
+        self.retrying.remove(&seq);
+        self.ready.retain(|p| p.seq != seq);
+        for list in self.waiting.values_mut() {
+            let before = list.len();
+            list.retain(|p| p.seq != seq);
+            self.waiting_len -= before - list.len();
+        }
+    }
+
+    fn next_timer(&self) -> Option<i64> {
+        self.timers.peek().map(|Reverse((due, _))| *due)
+    }
+}
+
+impl<S: Store> Lane<S> {
+    pub fn new(
+        route: Arc<RouteRuntime>,
+        store: Arc<S>,
+        outcomes: mpsc::Sender<AttemptRecord>,
+        wake: Arc<Notify>,
+        control: watch::Receiver<Control>,
+    ) -> Self {
+        let paused = control.borrow().paused.contains(&route.name);
+        Lane {
+            route,
+            store,
+            outcomes,
+            wake,
+            control,
+            queue: Queue::default(),
+            in_flight: JoinSet::new(),
+            paused,
+        }
+    }
+
+    /// Sends until `shutdown`, then lets in-flight requests finish within `grace`.
+    pub async fn run(mut self, shutdown: CancellationToken, grace: Duration) {
+        if self.paused {
+            tracing::info!(route = %self.route.name, "route is paused: queuing, not sending");
+        }
+        let mut errors = 0u32;
+        while !shutdown.is_cancelled() {
+            if let Err(e) = self.fill().await {
+                errors += 1;
+                if errors == 1 {
+                    tracing::error!(route = %self.route.name, error = %e, "cannot read the queue");
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            errors = 0;
+            self.start_sends().await;
+            self.wait(&shutdown).await;
+        }
+        self.drain(grace).await;
+    }
+
+    async fn fill(&mut self) -> crate::store::Result<()> {
+        if self.paused || self.queue.drained || self.queue.ready.len() >= LOAD_BATCH as usize {
+            return Ok(());
+        }
+        if self.queue.in_memory() >= MAX_IN_MEMORY {
+            return Ok(());
+        }
+        let batch = self
+            .store
+            .pending(&self.route.name, self.queue.loaded_up_to, LOAD_BATCH)
+            .await?;
+        self.queue.drained = batch.len() < LOAD_BATCH as usize;
+        let now = now_ms();
+        for p in batch {
+            self.queue.place(p, now);
+        }
+        Ok(())
+    }
+
+    async fn start_sends(&mut self) {
+        if self.paused {
+            return;
+        }
+        let now = now_ms();
+        while self.in_flight.len() < self.route.concurrency {
+            let Some(mut p) = self.queue.next(now) else {
+                break;
+            };
+            if p.body.is_none() {
+                match self.store.body(p.seq).await {
+                    Ok(Some(b)) => p.body = Some(b),
+                    Ok(None) => continue, // pruned or gone: nothing to send
+                    Err(e) => {
+                        tracing::warn!(route = %self.route.name, error = %e, "cannot load a body; retrying soon");
+                        self.queue.retry_later(p, now + 1000);
+                        continue;
+                    }
+                }
+            }
+            self.spawn_send(p);
+        }
+    }
+
+    fn spawn_send(&mut self, p: Pending) {
+        let route = self.route.clone();
+        self.in_flight.spawn(async move {
+            let body = p.body.clone().unwrap_or_default();
+            let started = now_ms();
+            let headers = route.headers(&p.id, started / 1000, &body);
+            let sent = post(&route.client, &route.url, &headers, body, route.timeout).await;
+            (p, sent, started)
+        });
+    }
+
+    async fn wait(&mut self, shutdown: &CancellationToken) {
+        let timer = self.queue.next_timer().map(|due| {
+            let ms = (due - now_ms()).max(0) as u64;
+            tokio::time::Instant::now() + Duration::from_millis(ms)
+        });
+        let sleep_until =
+            timer.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
+                if let Ok((p, sent, started)) = done {
+                    self.finish(p, sent, started).await;
+                }
+            }
+            _ = tokio::time::sleep_until(sleep_until), if !self.paused => {}
+            _ = self.wake.notified() => { self.queue.drained = false; }
+            changed = self.control.changed() => {
+                if changed.is_ok() { self.apply_control().await; }
+            }
+            _ = shutdown.cancelled() => {}
+        }
+    }
+
+    async fn apply_control(&mut self) {
+        let paused = self.control.borrow().paused.contains(&self.route.name);
+        if paused != self.paused {
+            self.paused = paused;
+            tracing::info!(route = %self.route.name, paused, "route {}", if paused { "paused" } else { "resumed" });
+            self.queue.drained = false;
+        }
+        match self.store.take_manual(&self.route.name).await {
+            Ok(list) => {
+                for p in list {
+                    // Drop any copy the lane already holds, then send it first.
+                    self.queue.forget(p.seq);
+                    self.queue.manual.push_back(p);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(route = %self.route.name, error = %e, "cannot read hand retries")
+            }
+        }
+    }
+
+    async fn finish(&mut self, mut p: Pending, sent: Sent, started: i64) {
+        let n = p.attempts + 1;
+        let result = AttemptResult {
+            status: sent.status,
+            retry_after: sent.retry_after,
+        };
+        let outcome = if p.manual {
+            // A hand retry is one more attempt, not a new schedule.
+            if result.succeeded() {
+                Outcome::Delivered
+            } else {
+                Outcome::Dead
+            }
+        } else {
+            self.route
+                .retry
+                .decide(n, p.created_at, now_ms(), result, rand::random::<f64>())
+        };
+        log_attempt(&self.route.name, &p, n, &sent, outcome);
+        let record = AttemptRecord {
+            seq: p.seq,
+            n,
+            started_at: started,
+            duration_ms: sent.duration.as_millis() as i64,
+            status_code: sent.status,
+            error: sent.error,
+            response: sent.response_snippet,
+            outcome,
+        };
+        // Bounded: when the store cannot keep up, sending slows down instead of piling up.
+        let _ = self.outcomes.send(record).await;
+        match outcome {
+            Outcome::Retry { next_attempt_at } if !p.manual => {
+                p.attempts = n;
+                self.queue.retry_later(p, next_attempt_at);
+            }
+            _ if p.manual => {}
+            _ => self.queue.release(p.ordering_key.as_ref()),
+        }
+    }
+
+    async fn drain(&mut self, grace: Duration) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.in_flight.is_empty() {
+            match tokio::time::timeout_at(deadline, self.in_flight.join_next()).await {
+                Ok(Some(Ok((p, sent, started)))) => self.finish(p, sent, started).await,
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!(
+                        route = %self.route.name,
+                        abandoned = self.in_flight.len(),
+                        "grace period over: abandoning in-flight requests (they are retried on the next start)"
+                    );
+                    self.in_flight.abort_all();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn log_attempt(route: &str, p: &Pending, n: u32, sent: &Sent, outcome: Outcome) {
+    match outcome {
+        Outcome::Delivered => {
+            tracing::debug!(route, id = %p.id, attempt = n, status = ?sent.status, "delivered")
+        }
+        Outcome::Retry { next_attempt_at } => tracing::info!(
+            route, id = %p.id, attempt = n, status = ?sent.status, error = ?sent.error,
+            retry_in_ms = next_attempt_at - now_ms(), "attempt failed; will retry"
+        ),
+        Outcome::Dead => tracing::warn!(
+            route, id = %p.id, attempt = n, status = ?sent.status, error = ?sent.error,
+            "delivery is dead (retries exhausted, 410 Gone, or max_age passed); `nosey deliveries retry` sends it again"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(seq: i64, key: Option<&str>) -> Pending {
+        Pending {
+            seq,
+            id: format!("msg_{seq}"),
+            ordering_key: key.map(String::from),
+            attempts: 0,
+            created_at: 0,
+            next_attempt_at: 0,
+            manual: false,
+            body: Some(Bytes::from_static(b"{}")),
+        }
+    }
+
+    fn seqs(q: &mut Queue, now: i64) -> Vec<i64> {
+        std::iter::from_fn(|| q.next(now)).map(|p| p.seq).collect()
+    }
+
+    #[test]
+    fn a_busy_key_holds_back_only_its_own() {
+        let mut q = Queue::default();
+        for (s, k) in [(1, "a"), (2, "a"), (3, "b"), (4, "a"), (5, "c")] {
+            q.place(p(s, Some(k)), 0);
+        }
+        assert_eq!(seqs(&mut q, 0), vec![1, 3, 5], "2 and 4 wait behind 1");
+        q.release(Some(&"a".to_string()));
+        assert_eq!(seqs(&mut q, 0), vec![2]);
+        q.release(Some(&"a".to_string()));
+        assert_eq!(seqs(&mut q, 0), vec![4]);
+        q.release(Some(&"a".to_string()));
+        assert!(q.busy.contains("b") && !q.busy.contains("a"));
+    }
+
+    #[test]
+    fn a_retry_keeps_its_key_until_it_is_done() {
+        let mut q = Queue::default();
+        q.place(p(1, Some("a")), 0);
+        q.place(p(2, Some("a")), 0);
+        q.place(p(3, None), 0);
+        let first = q.next(0).unwrap();
+        assert_eq!(seqs(&mut q, 0), vec![3]);
+        q.retry_later(first, 100);
+        assert!(seqs(&mut q, 50).is_empty(), "2 still waits while 1 pauses");
+        assert_eq!(seqs(&mut q, 100), vec![1]);
+        q.release(Some(&"a".to_string()));
+        let next = q.next(100).unwrap();
+        assert_eq!(next.seq, 2);
+        assert!(next.body.is_none(), "waiting deliveries drop their body");
+    }
+
+    #[test]
+    fn deliveries_failed_before_a_restart_resume_their_pause() {
+        let mut q = Queue::default();
+        let mut failed = p(1, Some("a"));
+        failed.attempts = 2;
+        failed.next_attempt_at = 500;
+        q.place(failed, 100);
+        q.place(p(2, Some("a")), 100);
+        assert!(seqs(&mut q, 100).is_empty());
+        assert_eq!(seqs(&mut q, 500), vec![1]);
+    }
+}

@@ -1,0 +1,9 @@
+//! Delivering webhooks: signing, the HTTP client, the retry policy, and the dispatcher that
+//! runs one lane per route.
+
+pub mod client;
+pub mod dispatcher;
+mod lane;
+pub mod request;
+pub mod retry;
+pub mod sign;

@@ -1,0 +1,167 @@
+//! A route ready to send: its HTTP client, signer and headers, built once at start.
+//!
+//! Requests carry `Content-Type: application/json`, `User-Agent: nosey/<version>`, the
+//! Standard Webhooks headers (`webhook-id` the same on every attempt, `webhook-timestamp` and
+//! `webhook-signature` computed per attempt), the route's own headers, and its auth.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::client::{ClientOptions, build_client};
+use super::retry::RetryPolicy;
+use super::sign::Signer;
+use crate::config::{Auth, Format, Ordering, RouteConfig};
+use crate::event::Event;
+
+pub const USER_AGENT: &str = concat!("nosey/", env!("CARGO_PKG_VERSION"));
+
+/// Everything a lane needs to send for one route.
+#[derive(Debug)]
+pub struct RouteRuntime {
+    pub name: String,
+    pub url: String,
+    pub format: Format,
+    pub ordering: Ordering,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+    pub client: reqwest::Client,
+    signer: Signer,
+    /// Custom headers and auth, ready to send (values are secrets: never logged).
+    static_headers: Vec<(String, String)>,
+    /// The same, as `deliveries show` prints them.
+    shown_headers: Map<String, Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("route \"{route}\": {message}")]
+pub struct RouteError {
+    pub route: String,
+    pub message: String,
+}
+
+impl RouteRuntime {
+    pub fn new(route: &RouteConfig) -> Result<Self, RouteError> {
+        let err = |message: String| RouteError {
+            route: route.name.clone(),
+            message,
+        };
+        let url = route
+            .url
+            .clone()
+            .ok_or_else(|| err("has no url".to_string()))?;
+        if route.tls.insecure_skip_verify {
+            tracing::warn!(
+                route = %route.name,
+                "TLS certificate verification is OFF for this route (insecure_skip_verify = true): \
+                 anyone on the network path can read and change its webhooks"
+            );
+        }
+        let client = build_client(&ClientOptions {
+            timeout: route.timeout,
+            concurrency: route.concurrency,
+            ca: route.tls.ca.clone(),
+            client_cert: route.tls.client_cert.clone(),
+            client_key: route.tls.client_key.clone(),
+            client_key_password: route
+                .tls
+                .client_key_password
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            insecure_skip_verify: route.tls.insecure_skip_verify,
+            user_agent: USER_AGENT.to_string(),
+        })
+        .map_err(|e| err(e.to_string()))?;
+        let keys = route
+            .secrets
+            .iter()
+            .filter_map(|s| s.signing_key())
+            .collect();
+        let (static_headers, shown_headers) = custom_headers(route);
+        Ok(RouteRuntime {
+            name: route.name.clone(),
+            url,
+            format: route.format,
+            ordering: route.ordering,
+            timeout: route.timeout,
+            concurrency: route.concurrency.max(1),
+            retry: RetryPolicy::from(&route.retry),
+            client,
+            signer: Signer::new(keys),
+            static_headers,
+            shown_headers,
+        })
+    }
+
+    /// The headers of one attempt.
+    pub fn headers(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
+        let mut h = Vec::with_capacity(self.static_headers.len() + 3);
+        h.push(("webhook-id".into(), msg_id.to_string()));
+        h.push(("webhook-timestamp".into(), timestamp.to_string()));
+        if let Some(sig) = self.signer.signature(msg_id, timestamp, body) {
+            h.push(("webhook-signature".into(), sig));
+        }
+        h.extend(self.static_headers.iter().cloned());
+        h
+    }
+
+    /// The headers of a delivery as stored for `deliveries show`: secrets masked, the
+    /// per-attempt values described.
+    pub fn shown_headers(&self, msg_id: &str) -> String {
+        let mut m = Map::new();
+        m.insert("content-type".into(), "application/json".into());
+        m.insert("user-agent".into(), USER_AGENT.into());
+        m.insert("webhook-id".into(), msg_id.into());
+        m.insert("webhook-timestamp".into(), "(set on each attempt)".into());
+        if !self.signer.is_empty() {
+            m.insert(
+                "webhook-signature".into(),
+                "(v1 HMAC-SHA256, computed on each attempt)".into(),
+            );
+        }
+        m.extend(self.shown_headers.clone());
+        Value::Object(m).to_string()
+    }
+
+    /// The ordering key of an event on this route: deliveries sharing one go one at a time.
+    pub fn ordering_key(&self, event: &Event) -> Option<String> {
+        match self.ordering {
+            Ordering::Object => event.object_key(),
+            Ordering::Course => event.courseid.map(|c| format!("course:{c}")),
+            Ordering::User => Some(format!(
+                "user:{}",
+                event.relateduserid.unwrap_or(event.userid)
+            )),
+            Ordering::Route => Some("route".to_string()),
+            Ordering::None => None,
+        }
+    }
+}
+
+fn custom_headers(route: &RouteConfig) -> (Vec<(String, String)>, Map<String, Value>) {
+    let mut send = Vec::new();
+    let mut shown = Map::new();
+    for (name, value) in &route.headers {
+        send.push((name.clone(), value.expose().to_string()));
+        shown.insert(name.to_ascii_lowercase(), "***".into());
+    }
+    match &route.auth {
+        Some(Auth::Bearer(token)) => {
+            send.push(("authorization".into(), format!("Bearer {}", token.expose())));
+            shown.insert("authorization".into(), "Bearer ***".into());
+        }
+        Some(Auth::Basic { username, password }) => {
+            let raw = format!("{username}:{}", password.expose());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+            send.push(("authorization".into(), format!("Basic {b64}")));
+            shown.insert(
+                "authorization".into(),
+                format!("Basic {username}:***").into(),
+            );
+        }
+        None => {}
+    }
+    (send, shown)
+}

@@ -1,0 +1,123 @@
+//! The outbox: where a tailer batch becomes deliveries.
+//!
+//! For each matched event and each route that wants it, the exact body is rendered once and
+//! stored with a new delivery id; the batch's deliveries, the records read (kept as their
+//! last-known copies) and the new cursor are committed in one store transaction. Only then is
+//! the batch acknowledged to the tailer and the routes' lanes woken.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::deliver::dispatcher::Dispatcher;
+use crate::deliver::request::RouteRuntime;
+use crate::moodle::record::Record;
+use crate::moodle::tailer::{SinkError, now_ms};
+use crate::moodle::{Batch, BatchSink};
+use crate::payload::{self, BodyContext};
+use crate::pipeline::{Envelope, Pipeline, RecordMemory};
+use crate::store::{BatchWrite, NewDelivery, Store, new_delivery_id};
+
+/// Last-known records, read from the store.
+struct StoreMemory<S: Store>(Arc<S>);
+
+impl<S: Store> RecordMemory for StoreMemory<S> {
+    async fn recall(
+        &mut self,
+        keys: &[(String, i64)],
+    ) -> Result<HashMap<(String, i64), Arc<Record>>, SinkError> {
+        Ok(self.0.recall_records(keys).await?)
+    }
+}
+
+pub struct Outbox<S: Store> {
+    pipeline: Pipeline,
+    /// Parallel to the router's routes.
+    routes: Vec<Arc<RouteRuntime>>,
+    store: Arc<S>,
+    dispatcher: Option<Arc<Dispatcher>>,
+    enabled: bool,
+    site_url: Option<String>,
+}
+
+impl<S: Store> Outbox<S> {
+    /// `routes` must be in the same order as the pipeline router's routes. With
+    /// `enabled = false` (the global switch) nothing is queued and matched events are counted.
+    pub fn new(
+        pipeline: Pipeline,
+        routes: Vec<Arc<RouteRuntime>>,
+        store: Arc<S>,
+        dispatcher: Option<Arc<Dispatcher>>,
+        enabled: bool,
+        site_url: Option<String>,
+    ) -> Self {
+        Outbox {
+            pipeline,
+            routes,
+            store,
+            dispatcher,
+            enabled,
+            site_url,
+        }
+    }
+
+    fn deliveries(&self, envelopes: &[Envelope], now: i64) -> Vec<NewDelivery> {
+        let mut out = Vec::new();
+        for env in envelopes {
+            for &i in &env.routes {
+                let route = &self.routes[i];
+                let id = new_delivery_id(now);
+                let ctx = BodyContext {
+                    delivery_id: Some(&id),
+                    route: Some(&route.name),
+                    site_url: self.site_url.as_deref(),
+                };
+                let body = payload::render(route.format, env, &ctx);
+                out.push(NewDelivery {
+                    headers: route.shown_headers(&id),
+                    route: route.name.clone(),
+                    log_id: env.log_id,
+                    eventname: env.event.eventname.clone(),
+                    object: env.event.object_key(),
+                    ordering_key: route.ordering_key(&env.event),
+                    created_at: now,
+                    body,
+                    id,
+                });
+            }
+        }
+        out
+    }
+}
+
+impl<S: Store> BatchSink for Outbox<S> {
+    async fn store(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        let mut memory = StoreMemory(self.store.clone());
+        let processed = self.pipeline.process(&batch.rows, &mut memory).await?;
+        let now = now_ms();
+        let matched: u64 = processed
+            .envelopes
+            .iter()
+            .map(|e| e.routes.len() as u64)
+            .sum();
+        let (deliveries, skipped) = if self.enabled {
+            (self.deliveries(&processed.envelopes, now), 0)
+        } else {
+            (Vec::new(), matched)
+        };
+        let touched: BTreeSet<String> = deliveries.iter().map(|d| d.route.clone()).collect();
+        self.store
+            .commit_batch(BatchWrite {
+                cursor: Some(&batch.cursor),
+                deliveries,
+                records: &processed.read,
+                skipped_disabled: skipped,
+            })
+            .await?;
+        if let Some(d) = &self.dispatcher {
+            for route in &touched {
+                d.notify(route);
+            }
+        }
+        Ok(())
+    }
+}

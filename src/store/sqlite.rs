@@ -1,0 +1,781 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! One writer connection (SQLite allows one writer at a time anyway, and a single connection
+//! turns waiting on locks into plain queueing) and a few readers, which WAL lets run beside
+//! the writer. Bulk writes use multi-row statements: each statement crosses to SQLite's
+//! thread once, whatever it carries.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr, Sqlite, SqliteConnection};
+
+use super::{
+    AttemptRecord, AttemptRow, BatchWrite, DeliveryDetail, DeliveryRow, ListFilter, Outcome,
+    Pending, Result, RouteStats, SOURCE, Status, Store, StoreError,
+};
+use crate::moodle::Cursor;
+use crate::moodle::record::Record;
+use crate::moodle::tailer::now_ms;
+
+/// Rows per multi-row INSERT: 18 columns × 200 stays far below SQLite's variable limit.
+const ROWS_PER_STATEMENT: usize = 200;
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn migrations() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "init".into(),
+        MigrationType::Simple,
+        AssertSqlSafe(include_str!("migrations/0001_init.sql")).into_sql_str(),
+        false,
+    )])
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if needed) and migrates the store at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| open_err(format!("{}: {e}", dir.display())))?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|e| open_err(e.to_string()))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        migrations()
+            .run(&writer)
+            .await
+            .map_err(|e| open_err(format!("migrating: {e}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer,
+            reader,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    fn err(&self, e: sqlx::Error) -> StoreError {
+        let path = self.path.display().to_string();
+        let full = match &e {
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "13"),
+            _ => false,
+        } || e.to_string().contains("database or disk is full");
+        if full {
+            StoreError::Full { path }
+        } else {
+            StoreError::Db {
+                path,
+                message: e.to_string(),
+            }
+        }
+    }
+
+    async fn bump_control(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), sqlx::Error> {
+        sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'control_version'")
+            .execute(conn)
+            .await
+            .map(|_| ())
+    }
+}
+
+fn pending_from_row(r: &SqliteRow, with_body: bool) -> std::result::Result<Pending, sqlx::Error> {
+    Ok(Pending {
+        seq: r.try_get("seq")?,
+        id: r.try_get("id")?,
+        ordering_key: r.try_get("ordering_key")?,
+        attempts: r.try_get::<i64, _>("attempts")? as u32,
+        created_at: r.try_get("created_at")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        manual: r.try_get::<i64, _>("manual")? != 0,
+        body: if with_body {
+            Some(Bytes::from(r.try_get::<Vec<u8>, _>("body")?))
+        } else {
+            None
+        },
+    })
+}
+
+fn delivery_from_row(r: &SqliteRow) -> std::result::Result<DeliveryRow, sqlx::Error> {
+    Ok(DeliveryRow {
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        route: r.try_get("route")?,
+        log_id: r.try_get("log_id")?,
+        eventname: r.try_get("eventname")?,
+        object: r.try_get("object")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get::<i64, _>("attempts")? as u32,
+        created_at: r.try_get("created_at")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_attempt_at: r.try_get("last_attempt_at")?,
+        last_status: r.try_get("last_status")?,
+        last_error: r.try_get("last_error")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+const ROW_COLUMNS: &str = "id, seq, route, log_id, eventname, object, status, attempts, \
+     created_at, next_attempt_at, last_attempt_at, last_status, last_error, finished_at";
+
+/// `*` and `?` wildcards as an SQL LIKE pattern with `!` as the escape character (event names
+/// are full of `_` and `\`, which must stay literal).
+fn like_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '!' => {
+                out.push('!');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+async fn insert_deliveries(
+    conn: &mut SqliteConnection,
+    deliveries: &[super::NewDelivery],
+) -> std::result::Result<Vec<i64>, sqlx::Error> {
+    let mut seqs = Vec::with_capacity(deliveries.len());
+    for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO deliveries (id, route, log_id, eventname, object, ordering_key, status, \
+             created_at, next_attempt_at, headers, body) ",
+        );
+        qb.push_values(chunk, |mut b, d| {
+            b.push_bind(&d.id)
+                .push_bind(&d.route)
+                .push_bind(d.log_id)
+                .push_bind(&d.eventname)
+                .push_bind(&d.object)
+                .push_bind(&d.ordering_key)
+                .push_bind("pending")
+                .push_bind(d.created_at)
+                .push_bind(d.created_at)
+                .push_bind(&d.headers)
+                .push_bind(&d.body);
+        });
+        qb.push(" RETURNING seq");
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        for r in rows {
+            seqs.push(r.try_get::<i64, _>(0)?);
+        }
+    }
+    Ok(seqs)
+}
+
+async fn upsert_records(
+    conn: &mut SqliteConnection,
+    records: &[((String, i64), Arc<Record>)],
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO records (tbl, id, record, seen_at) ");
+        qb.push_values(chunk, |mut b, ((table, id), record)| {
+            let json = serde_json::to_string(&**record).unwrap_or_default();
+            b.push_bind(table.clone())
+                .push_bind(*id)
+                .push_bind(json)
+                .push_bind(now);
+        });
+        qb.push(
+            " ON CONFLICT (tbl, id) DO UPDATE SET record = excluded.record, seen_at = excluded.seen_at",
+        );
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_attempts(
+    conn: &mut SqliteConnection,
+    attempts: &[AttemptRecord],
+) -> std::result::Result<(), sqlx::Error> {
+    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR REPLACE INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response) ",
+        );
+        qb.push_values(chunk, |mut b, a| {
+            b.push_bind(a.seq)
+                .push_bind(i64::from(a.n))
+                .push_bind(a.started_at)
+                .push_bind(a.duration_ms)
+                .push_bind(a.status_code.map(i64::from))
+                .push_bind(&a.error)
+                .push_bind(&a.response);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// One UPDATE per chunk of outcomes, through `UPDATE … FROM (VALUES …)`.
+async fn update_deliveries(
+    conn: &mut SqliteConnection,
+    attempts: &[AttemptRecord],
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "WITH v(seq, status, attempts, next_at, last_at, last_status, last_error, finished_at) AS (",
+        );
+        qb.push_values(chunk, |mut b, a| {
+            let (status, next, finished) = match a.outcome {
+                Outcome::Delivered => ("delivered", a.started_at, Some(now)),
+                Outcome::Dead => ("dead", a.started_at, Some(now)),
+                Outcome::Retry { next_attempt_at } => ("pending", next_attempt_at, None),
+            };
+            b.push_bind(a.seq)
+                .push_bind(status)
+                .push_bind(i64::from(a.n))
+                .push_bind(next)
+                .push_bind(a.started_at)
+                .push_bind(a.status_code.map(i64::from))
+                .push_bind(&a.error)
+                .push_bind(finished);
+        });
+        qb.push(
+            ") UPDATE deliveries SET status = v.status, attempts = v.attempts, \
+             next_attempt_at = v.next_at, last_attempt_at = v.last_at, \
+             last_status = v.last_status, last_error = v.last_error, finished_at = v.finished_at \
+             FROM v WHERE deliveries.seq = v.seq",
+        );
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    async fn load_cursor(&self) -> Result<Option<Cursor>> {
+        let row = sqlx::query("SELECT state FROM cursor WHERE source = ?")
+            .bind(SOURCE)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?;
+        let Some(row) = row else { return Ok(None) };
+        let state: String = row.try_get(0).map_err(|e| self.err(e))?;
+        serde_json::from_str(&state)
+            .map(Some)
+            .map_err(|e| StoreError::Db {
+                path: self.path.display().to_string(),
+                message: format!("the saved cursor is unreadable ({e}); run with --reset-cursor"),
+            })
+    }
+
+    async fn reset_cursor(&self) -> Result<()> {
+        sqlx::query("DELETE FROM cursor WHERE source = ?")
+            .bind(SOURCE)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    async fn commit_batch(&self, batch: BatchWrite<'_>) -> Result<Vec<i64>> {
+        let now = now_ms();
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            let seqs = insert_deliveries(&mut tx, &batch.deliveries).await?;
+            upsert_records(&mut tx, batch.records, now).await?;
+            if batch.skipped_disabled > 0 {
+                sqlx::query(
+                    "UPDATE counters SET value = value + ? WHERE name = 'skipped_disabled'",
+                )
+                .bind(batch.skipped_disabled as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(cursor) = batch.cursor {
+                let state = serde_json::to_string(cursor).expect("cursor serializes");
+                sqlx::query(
+                    "INSERT INTO cursor (source, state, updated_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(SOURCE)
+                .bind(state)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(seqs)
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn recall_records(
+        &self,
+        keys: &[(String, i64)],
+    ) -> Result<HashMap<(String, i64), Arc<Record>>> {
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT tbl, id, record FROM records WHERE (tbl, id) IN (");
+            let mut sep = qb.separated(", ");
+            for (t, id) in chunk {
+                sep.push("(");
+                sep.push_bind_unseparated(t.clone());
+                sep.push_unseparated(", ");
+                sep.push_bind_unseparated(*id);
+                sep.push_unseparated(")");
+            }
+            qb.push(")");
+            let rows = qb
+                .build()
+                .fetch_all(&self.reader)
+                .await
+                .map_err(|e| self.err(e))?;
+            for r in rows {
+                let table: String = r.try_get(0).map_err(|e| self.err(e))?;
+                let id: i64 = r.try_get(1).map_err(|e| self.err(e))?;
+                let text: String = r.try_get(2).map_err(|e| self.err(e))?;
+                if let Ok(record) = serde_json::from_str::<Record>(&text) {
+                    out.insert((table, id), Arc::new(record));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn pending(&self, route: &str, after: i64, limit: u32) -> Result<Vec<Pending>> {
+        let rows = sqlx::query(
+            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+             FROM deliveries WHERE route = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(route)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| pending_from_row(r, true))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn body(&self, seq: i64) -> Result<Option<Bytes>> {
+        let row = sqlx::query("SELECT body FROM deliveries WHERE seq = ?")
+            .bind(seq)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?;
+        row.map(|r| r.try_get::<Vec<u8>, _>(0).map(Bytes::from))
+            .transpose()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> Result<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            insert_attempts(&mut tx, attempts).await?;
+            update_deliveries(&mut tx, attempts, now).await?;
+            tx.commit().await
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn take_manual(&self, route: &str) -> Result<Vec<Pending>> {
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            let rows = sqlx::query(
+                "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+                 FROM deliveries WHERE route = ? AND manual = 1 ORDER BY seq",
+            )
+            .bind(route)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE deliveries SET manual = 0 WHERE route = ? AND manual = 1")
+                .bind(route)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows.iter()
+                .map(|r| pending_from_row(r, true))
+                .collect::<std::result::Result<Vec<_>, _>>()
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn control_version(&self) -> Result<i64> {
+        self.counter("control_version").await
+    }
+
+    async fn paused_routes(&self) -> Result<HashSet<String>> {
+        let rows = sqlx::query("SELECT name FROM routes WHERE paused = 1")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn set_paused(&self, route: &str, paused: bool) -> Result<()> {
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            sqlx::query(
+                "INSERT INTO routes (name, paused, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
+            )
+            .bind(route)
+            .bind(i64::from(paused))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            self.bump_control(&mut tx).await?;
+            tx.commit().await
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<DeliveryRow>> {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM deliveries WHERE 1 = 1"));
+        if let Some(s) = filter.status {
+            qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(r) = &filter.route {
+            qb.push(" AND route = ").push_bind(r.clone());
+        }
+        if let Some(e) = &filter.event {
+            qb.push(" AND eventname LIKE ")
+                .push_bind(like_pattern(e))
+                .push(" ESCAPE '!'");
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let rows = qb
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(delivery_from_row)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn show(&self, id: &str) -> Result<Option<DeliveryDetail>> {
+        let sql = AssertSqlSafe(format!(
+            "SELECT {ROW_COLUMNS}, headers, body FROM deliveries WHERE id = ?"
+        ));
+        let Some(r) = sqlx::query(sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        let row = delivery_from_row(&r).map_err(|e| self.err(e))?;
+        let headers: String = r.try_get("headers").map_err(|e| self.err(e))?;
+        let body: Vec<u8> = r.try_get("body").map_err(|e| self.err(e))?;
+        let attempts = sqlx::query(
+            "SELECT n, started_at, duration_ms, status_code, error, response FROM attempts \
+             WHERE delivery_seq = ? ORDER BY n",
+        )
+        .bind(row.seq)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(|e| self.err(e))?;
+        let attempts_log = attempts
+            .iter()
+            .map(|a| {
+                Ok(AttemptRow {
+                    n: a.try_get::<i64, _>(0)? as u32,
+                    started_at: a.try_get(1)?,
+                    duration_ms: a.try_get(2)?,
+                    status_code: a.try_get(3)?,
+                    error: a.try_get(4)?,
+                    response: a.try_get(5)?,
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(|e| self.err(e))?;
+        Ok(Some(DeliveryDetail {
+            row,
+            headers: serde_json::from_str(&headers).unwrap_or(serde_json::Value::Null),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            attempts_log,
+        }))
+    }
+
+    async fn retry(&self, id: &str) -> Result<bool> {
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            let done = sqlx::query(
+                "UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, \
+                 finished_at = NULL WHERE id = ?",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            self.bump_control(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(done > 0)
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn retry_dead(&self, route: Option<&str>) -> Result<u64> {
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "UPDATE deliveries SET status = 'pending', manual = 1, finished_at = NULL, next_attempt_at = ",
+            );
+            qb.push_bind(now_ms()).push(" WHERE status = 'dead'");
+            if let Some(r) = route {
+                qb.push(" AND route = ").push_bind(r.to_string());
+            }
+            let n = qb.build().execute(&mut *tx).await?.rows_affected();
+            self.bump_control(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n)
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn prune(&self, before: i64) -> Result<u64> {
+        let run = async {
+            let mut tx = self.writer.begin().await?;
+            sqlx::query(
+                "DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries \
+                 WHERE status = 'delivered' AND finished_at < ?)",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            let n = sqlx::query(
+                "DELETE FROM deliveries WHERE status = 'delivered' AND finished_at < ?",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n)
+        };
+        run.await.map_err(|e| self.err(e))
+    }
+
+    async fn route_stats(&self) -> Result<HashMap<String, RouteStats>> {
+        let rows = sqlx::query(
+            "SELECT route, status, COUNT(*), MIN(created_at) FROM deliveries GROUP BY route, status",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(|e| self.err(e))?;
+        let mut out: HashMap<String, RouteStats> = HashMap::new();
+        for r in rows {
+            let route: String = r.try_get(0).map_err(|e| self.err(e))?;
+            let status: String = r.try_get(1).map_err(|e| self.err(e))?;
+            let n: i64 = r.try_get(2).map_err(|e| self.err(e))?;
+            let oldest: Option<i64> = r.try_get(3).map_err(|e| self.err(e))?;
+            let s = out.entry(route).or_default();
+            match Status::parse(&status) {
+                Some(Status::Pending) => {
+                    s.pending = n as u64;
+                    s.oldest_pending_at = oldest;
+                }
+                Some(Status::Delivered) => s.delivered = n as u64,
+                Some(Status::Dead) => s.dead = n as u64,
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
+    async fn counter(&self, name: &str) -> Result<i64> {
+        sqlx::query("SELECT value FROM counters WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?
+            .map_or(Ok(0), |r| r.try_get(0))
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewDelivery;
+
+    fn delivery(route: &str, log_id: i64, key: &str) -> NewDelivery {
+        NewDelivery {
+            id: crate::store::new_delivery_id(now_ms()),
+            route: route.into(),
+            log_id,
+            eventname: r"\core\event\course_updated".into(),
+            object: Some(format!("course:{log_id}")),
+            ordering_key: Some(key.into()),
+            created_at: now_ms(),
+            headers: "{}".into(),
+            body: format!("{{\"log\":{log_id}}}").into_bytes(),
+        }
+    }
+
+    #[test]
+    fn like_patterns_keep_moodle_names_literal() {
+        assert_eq!(like_pattern(r"\core\event\user_*"), r"\core\event\user!_%");
+        assert_eq!(like_pattern("a?b%"), "a_b!%");
+    }
+
+    #[tokio::test]
+    async fn batches_attempts_and_retries_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("sub/nosey.db"))
+            .await
+            .unwrap();
+        assert!(store.load_cursor().await.unwrap().is_none());
+        let cursor = Cursor::new(42, 42);
+        let rec: Arc<Record> =
+            Arc::new(serde_json::from_str(r#"{"id":2,"shortname":"123"}"#).unwrap());
+        let records = vec![(("course".to_string(), 2), rec)];
+        let seqs = store
+            .commit_batch(BatchWrite {
+                cursor: Some(&cursor),
+                deliveries: vec![
+                    delivery("a", 1, "k1"),
+                    delivery("a", 2, "k1"),
+                    delivery("b", 2, "k2"),
+                ],
+                records: &records,
+                skipped_disabled: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(seqs.len(), 3);
+        assert_eq!(store.load_cursor().await.unwrap(), Some(cursor));
+        let recalled = store
+            .recall_records(&[("course".into(), 2), ("course".into(), 3)])
+            .await
+            .unwrap();
+        assert_eq!(recalled.len(), 1);
+        assert_eq!(recalled[&("course".to_string(), 2)]["shortname"], "123");
+
+        let pending = store.pending("a", 0, 10).await.unwrap();
+        assert_eq!(pending.len(), 2);
+        assert_eq!(pending[0].body.as_deref(), Some(&b"{\"log\":1}"[..]));
+        let attempt = |seq, n, outcome| AttemptRecord {
+            seq,
+            n,
+            started_at: now_ms(),
+            duration_ms: 3,
+            status_code: Some(500),
+            error: None,
+            response: "oops".into(),
+            outcome,
+        };
+        store
+            .record_attempts(&[
+                attempt(
+                    seqs[0],
+                    1,
+                    Outcome::Retry {
+                        next_attempt_at: now_ms() + 1000,
+                    },
+                ),
+                attempt(seqs[1], 1, Outcome::Delivered),
+                attempt(seqs[2], 1, Outcome::Dead),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(store.pending("a", 0, 10).await.unwrap().len(), 1);
+        let stats = store.route_stats().await.unwrap();
+        assert_eq!(stats["a"].pending, 1);
+        assert_eq!(stats["a"].delivered, 1);
+        assert_eq!(stats["b"].dead, 1);
+
+        let v0 = store.control_version().await.unwrap();
+        assert_eq!(store.retry_dead(Some("b")).await.unwrap(), 1);
+        assert!(store.control_version().await.unwrap() > v0);
+        let manual = store.take_manual("b").await.unwrap();
+        assert_eq!(manual.len(), 1);
+        assert!(manual[0].manual);
+        assert!(store.take_manual("b").await.unwrap().is_empty());
+
+        let dead_id = store
+            .list(&ListFilter {
+                route: Some("a".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(dead_id.len(), 2);
+        let detail = store.show(&dead_id[1].id).await.unwrap().unwrap();
+        assert_eq!(detail.attempts_log.len(), 1);
+        assert_eq!(detail.attempts_log[0].response, "oops");
+
+        let filtered = store
+            .list(&ListFilter {
+                event: Some(r"\core\event\course_*".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(filtered.len(), 3);
+        assert_eq!(store.prune(now_ms() + 1).await.unwrap(), 1);
+        store.set_paused("a", true).await.unwrap();
+        assert!(store.paused_routes().await.unwrap().contains("a"));
+    }
+}
