@@ -12,7 +12,6 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -387,6 +386,7 @@ fn log_attempt(route: &str, p: &Pending, n: u32, sent: &Sent, outcome: Outcome) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     fn p(seq: i64, key: Option<&str>) -> Pending {
         Pending {
