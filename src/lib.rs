@@ -14,4 +14,5 @@ pub mod outbox;
 pub mod payload;
 pub mod pipeline;
 pub mod route;
+pub mod server;
 pub mod store;

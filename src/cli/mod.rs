@@ -3,6 +3,7 @@
 
 mod deliveries;
 mod events;
+mod listen;
 mod routes;
 mod run;
 mod tail;
@@ -35,9 +36,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "NOSEY_LOG_FORMAT")]
     pub log_format: LogFormat,
 
-    /// More detail in the logs (-v: debug, -vv: trace). RUST_LOG overrides it.
-    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    /// How much to log: error, warn, info, debug or trace. RUST_LOG, when set, overrides it.
+    #[arg(long, global = true, default_value = "info", env = "NOSEY_LOG",
+          value_parser = ["error", "warn", "info", "debug", "trace"])]
+    pub log_level: String,
 
     #[command(subcommand)]
     pub command: Command,
@@ -63,12 +65,14 @@ pub enum Command {
     Deliveries(deliveries::DeliveriesArgs),
     /// List routes with their queues; pause or resume one.
     Routes(routes::RoutesArgs),
+    /// A local webhook receiver for trying routes: prints each webhook and checks signatures.
+    Listen(listen::ListenArgs),
 }
 
 /// Parses the command line and runs the command; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, cli.verbose);
+    init_logging(cli.log_format, &cli.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -96,16 +100,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(args) => events::run(&cli, args).await,
         Command::Deliveries(args) => deliveries::run(&cli, args).await,
         Command::Routes(args) => routes::run(&cli, args).await,
+        Command::Listen(args) => listen::run(args).await,
     }
 }
 
-fn init_logging(format: LogFormat, verbose: u8) {
+fn init_logging(format: LogFormat, level: &str) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
-        0 => "nosey=info,warn",
-        1 => "nosey=debug,info",
-        _ => "nosey=trace,debug",
-    };
+    // Other crates' chatter stays at warn unless asked for through RUST_LOG.
+    let default = format!("nosey={level},warn");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()

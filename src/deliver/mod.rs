@@ -7,3 +7,4 @@ mod lane;
 pub mod request;
 pub mod retry;
 pub mod sign;
+mod tls;

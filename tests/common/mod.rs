@@ -6,6 +6,10 @@
 //! it never silently skips.
 #![allow(dead_code)]
 
+pub mod receiver;
+pub mod replay;
+pub mod run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -364,9 +368,19 @@ pub struct Proc {
 impl Proc {
     /// Starts `nosey` with `args`; stderr goes to `stderr_path` for later inspection.
     pub fn spawn(args: &[&str], stderr_path: &Path) -> Proc {
-        let stderr = std::fs::File::create(stderr_path).unwrap();
+        Proc::spawn_env(args, &[], stderr_path)
+    }
+
+    /// Like [`Proc::spawn`], with extra environment variables.
+    pub fn spawn_env(args: &[&str], env: &[(&str, &str)], stderr_path: &Path) -> Proc {
+        let stderr = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(stderr_path)
+            .unwrap();
         let mut child = Command::new(nosey_bin())
             .args(args)
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -420,6 +434,13 @@ impl Proc {
                 ),
             }
         }
+    }
+
+    /// Asks nosey to stop as a service manager would (SIGTERM).
+    pub fn terminate(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
     }
 
     pub fn stderr(&self) -> String {

@@ -1,0 +1,3 @@
+//! HTTP servers nosey runs: the `listen` receiver for trying routes (and the demo).
+
+pub mod listen;
