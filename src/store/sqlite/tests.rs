@@ -1,0 +1,123 @@
+//! Tests of the parent module.
+use super::*;
+use crate::store::NewDelivery;
+
+fn delivery(route: &str, log_id: i64, key: &str) -> NewDelivery {
+    NewDelivery {
+        id: crate::store::new_delivery_id(now_ms()),
+        route: route.into(),
+        log_id,
+        eventname: r"\core\event\course_updated".into(),
+        object: Some(format!("course:{log_id}")),
+        ordering_key: Some(key.into()),
+        created_at: now_ms(),
+        headers: "{}".into(),
+        body: format!("{{\"log\":{log_id}}}").into_bytes(),
+    }
+}
+
+#[test]
+fn like_patterns_keep_moodle_names_literal() {
+    assert_eq!(like_pattern(r"\core\event\user_*"), r"\core\event\user!_%");
+    assert_eq!(like_pattern("a?b%"), "a_b!%");
+}
+
+#[tokio::test]
+async fn batches_attempts_and_retries_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("sub/nosey.db"))
+        .await
+        .unwrap();
+    assert!(store.load_cursor().await.unwrap().is_none());
+    let cursor = Cursor::new(42, 42);
+    let rec: Arc<Record> = Arc::new(serde_json::from_str(r#"{"id":2,"shortname":"123"}"#).unwrap());
+    let records = vec![(("course".to_string(), 2), rec)];
+    let seqs = store
+        .commit_batch(BatchWrite {
+            cursor: Some(&cursor),
+            deliveries: vec![
+                delivery("a", 1, "k1"),
+                delivery("a", 2, "k1"),
+                delivery("b", 2, "k2"),
+            ],
+            records: &records,
+            skipped_disabled: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(seqs.len(), 3);
+    assert_eq!(store.load_cursor().await.unwrap(), Some(cursor));
+    let recalled = store
+        .recall_records(&[("course".into(), 2), ("course".into(), 3)])
+        .await
+        .unwrap();
+    assert_eq!(recalled.len(), 1);
+    assert_eq!(recalled[&("course".to_string(), 2)]["shortname"], "123");
+
+    let pending = store.pending("a", 0, 10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].body.as_deref(), Some(&b"{\"log\":1}"[..]));
+    let attempt = |seq, n, outcome| AttemptRecord {
+        seq,
+        n,
+        started_at: now_ms(),
+        duration_ms: 3,
+        status_code: Some(500),
+        error: None,
+        response: "oops".into(),
+        outcome,
+    };
+    store
+        .record_attempts(&[
+            attempt(
+                seqs[0],
+                1,
+                Outcome::Retry {
+                    next_attempt_at: now_ms() + 1000,
+                },
+            ),
+            attempt(seqs[1], 1, Outcome::Delivered),
+            attempt(seqs[2], 1, Outcome::Dead),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.pending("a", 0, 10).await.unwrap().len(), 1);
+    let stats = store.route_stats().await.unwrap();
+    assert_eq!(stats["a"].pending, 1);
+    assert_eq!(stats["a"].delivered, 1);
+    assert_eq!(stats["b"].dead, 1);
+
+    let v0 = store.control_version().await.unwrap();
+    assert_eq!(store.retry_dead(Some("b")).await.unwrap(), 1);
+    assert!(store.control_version().await.unwrap() > v0);
+    let manual = store.take_manual("b").await.unwrap();
+    assert_eq!(manual.len(), 1);
+    assert!(manual[0].manual);
+    assert!(store.take_manual("b").await.unwrap().is_empty());
+
+    let dead_id = store
+        .list(&ListFilter {
+            route: Some("a".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead_id.len(), 2);
+    let detail = store.show(&dead_id[1].id).await.unwrap().unwrap();
+    assert_eq!(detail.attempts_log.len(), 1);
+    assert_eq!(detail.attempts_log[0].response, "oops");
+
+    let filtered = store
+        .list(&ListFilter {
+            event: Some(r"\core\event\course_*".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(filtered.len(), 3);
+    assert_eq!(store.prune(now_ms() + 1).await.unwrap(), 1);
+    store.set_paused("a", true).await.unwrap();
+    assert!(store.paused_routes().await.unwrap().contains("a"));
+}
