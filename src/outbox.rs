@@ -71,8 +71,9 @@ impl<S: Store> Outbox<S> {
                     route: Some(&route.name),
                     site_url: self.site_url.as_deref(),
                 };
-                let body = payload::render(route.format, env, &ctx);
+                let (body, dead_reason) = self.body_within_limit(route, env, &ctx);
                 out.push(NewDelivery {
+                    dead_reason,
                     headers: route.shown_headers(&id),
                     route: route.name.clone(),
                     log_id: env.log_id,
@@ -86,6 +87,41 @@ impl<S: Store> Outbox<S> {
             }
         }
         out
+    }
+}
+
+impl<S: Store> Outbox<S> {
+    /// Renders the body; past the route's `max_body_size` the record is left out (with
+    /// `record_state = "too_large"` and a warning), and if even that is too large the
+    /// delivery is stored dead with the reason, so nothing disappears silently.
+    fn body_within_limit(
+        &self,
+        route: &RouteRuntime,
+        env: &Envelope,
+        ctx: &BodyContext<'_>,
+    ) -> (Vec<u8>, Option<String>) {
+        let body = payload::render(route.format, env, ctx);
+        let limit = route.max_body_size;
+        if body.len() as u64 <= limit {
+            return (body, None);
+        }
+        let full = body.len();
+        let body = payload::render(route.format, &env.without_record(), ctx);
+        if body.len() as u64 <= limit {
+            tracing::warn!(
+                route = %route.name, log_id = env.log_id, bytes = full, max_body_size = limit,
+                "body too large: sent without its record (record_state \"too_large\")"
+            );
+            return (body, None);
+        }
+        let reason = format!(
+            "the body is {} bytes even without its record, over max_body_size ({limit} bytes); \
+             raise max_body_size for route \"{}\" and retry",
+            body.len(),
+            route.name
+        );
+        tracing::error!(route = %route.name, log_id = env.log_id, "{reason}");
+        (body, Some(reason))
     }
 }
 

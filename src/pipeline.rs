@@ -28,6 +28,8 @@ pub enum RecordState {
     Missing,
     /// Records were not looked up (`nosey tail --no-record`).
     Skipped,
+    /// The record made the body larger than the route's `max_body_size`: left out.
+    TooLarge,
 }
 
 impl RecordState {
@@ -38,6 +40,7 @@ impl RecordState {
             RecordState::LastKnown => "last_known",
             RecordState::Missing => "missing",
             RecordState::Skipped => "skipped",
+            RecordState::TooLarge => "too_large",
         }
     }
 }
@@ -62,6 +65,8 @@ pub struct Envelope {
     /// The 2016 plugin's `portalid`: the record's user's idnumber, when it is a number > 0.
     pub portalid: Option<Value>,
     pub records_skipped: bool,
+    /// The record was left out because the body grew past `max_body_size`.
+    pub record_dropped: bool,
 }
 
 impl Envelope {
@@ -70,6 +75,9 @@ impl Envelope {
     pub fn record(&self) -> (Option<&Record>, RecordState) {
         if self.records_skipped {
             return (None, RecordState::Skipped);
+        }
+        if self.record_dropped {
+            return (None, RecordState::TooLarge);
         }
         if let Some(r) = &self.current {
             return (Some(r), RecordState::Current);
@@ -86,7 +94,7 @@ impl Envelope {
     /// The record of the `seed` format, as the 2016 plugin sent it: `false` for unenrolments,
     /// otherwise the row (current or last known) plus `portalid`.
     pub fn seed_record(&self) -> Option<Record> {
-        if SEED_RECORD_FALSE.contains(&self.event.eventname.as_str()) {
+        if self.record_dropped || SEED_RECORD_FALSE.contains(&self.event.eventname.as_str()) {
             return None;
         }
         let mut record = self
@@ -98,6 +106,18 @@ impl Envelope {
             record.insert("portalid".into(), p.clone());
         }
         Some(record)
+    }
+
+    /// The same envelope without its record, for bodies that would be too large.
+    pub fn without_record(&self) -> Envelope {
+        Envelope {
+            current: None,
+            from_event: None,
+            last_known: None,
+            portalid: None,
+            record_dropped: true,
+            ..self.clone()
+        }
     }
 
     fn object(&self) -> Option<(String, i64)> {
@@ -210,6 +230,7 @@ impl Pipeline {
                 last_known: None,
                 portalid: None,
                 records_skipped: self.records.is_none(),
+                record_dropped: false,
             });
         }
         if let Some(reader) = &self.records {

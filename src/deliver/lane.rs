@@ -321,15 +321,15 @@ impl<S: Store> Lane<S> {
                 .retry
                 .decide(n, p.created_at, now_ms(), result, rand::random::<f64>())
         };
-        log_attempt(&self.route.name, &p, n, &sent, outcome);
+        log_attempt(&self.route, &p, n, &sent, outcome);
         let record = AttemptRecord {
             seq: p.seq,
             n,
             started_at: started,
             duration_ms: sent.duration.as_millis() as i64,
             status_code: sent.status,
-            error: sent.error,
-            response: sent.response_snippet,
+            error: sent.error.map(|e| self.route.scrub(&e)),
+            response: self.route.scrub(&sent.response_snippet),
             outcome,
         };
         // Bounded: when the store cannot keep up, sending slows down instead of piling up.
@@ -367,17 +367,19 @@ impl<S: Store> Lane<S> {
     }
 }
 
-fn log_attempt(route: &str, p: &Pending, n: u32, sent: &Sent, outcome: Outcome) {
+fn log_attempt(rt: &RouteRuntime, p: &Pending, n: u32, sent: &Sent, outcome: Outcome) {
+    let route = rt.name.as_str();
+    let error = sent.error.as_deref().map(|e| rt.scrub(e));
     match outcome {
         Outcome::Delivered => {
             tracing::debug!(route, id = %p.id, attempt = n, status = ?sent.status, "delivered")
         }
         Outcome::Retry { next_attempt_at } => tracing::info!(
-            route, id = %p.id, attempt = n, status = ?sent.status, error = ?sent.error,
+            route, id = %p.id, attempt = n, status = ?sent.status, error = ?error,
             retry_in_ms = next_attempt_at - now_ms(), "attempt failed; will retry"
         ),
         Outcome::Dead => tracing::warn!(
-            route, id = %p.id, attempt = n, status = ?sent.status, error = ?sent.error,
+            route, id = %p.id, attempt = n, status = ?sent.status, error = ?error,
             "delivery is dead (retries exhausted, 410 Gone, or max_age passed); `nosey deliveries retry` sends it again"
         ),
     }

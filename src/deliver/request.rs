@@ -27,12 +27,15 @@ pub struct RouteRuntime {
     pub timeout: Duration,
     pub concurrency: usize,
     pub retry: RetryPolicy,
+    pub max_body_size: u64,
     pub client: reqwest::Client,
     signer: Signer,
     /// Custom headers and auth, ready to send (values are secrets: never logged).
     static_headers: Vec<(String, String)>,
     /// The same, as `deliveries show` prints them.
     shown_headers: Map<String, Value>,
+    /// Every secret value this route sends, to scrub from what receivers answer.
+    secrets: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,7 @@ impl RouteRuntime {
             .filter_map(|s| s.signing_key())
             .collect();
         let (static_headers, shown_headers) = custom_headers(route);
+        let secrets = secret_values(route, &static_headers);
         Ok(RouteRuntime {
             name: route.name.clone(),
             url,
@@ -88,10 +92,12 @@ impl RouteRuntime {
             timeout: route.timeout,
             concurrency: route.concurrency.max(1),
             retry: RetryPolicy::from(&route.retry),
+            max_body_size: route.max_body_size,
             client,
             signer: Signer::new(keys),
             static_headers,
             shown_headers,
+            secrets,
         })
     }
 
@@ -123,6 +129,18 @@ impl RouteRuntime {
         }
         m.extend(self.shown_headers.clone());
         Value::Object(m).to_string()
+    }
+
+    /// `text` (a receiver's answer, an error) with every secret of this route masked: a
+    /// receiver that echoes its request must not get a token into the store or the logs.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), "***");
+            }
+        }
+        out
     }
 
     /// The ordering key of an event on this route: deliveries sharing one go one at a time.
@@ -164,4 +182,20 @@ fn custom_headers(route: &RouteConfig) -> (Vec<(String, String)>, Map<String, Va
         None => {}
     }
     (send, shown)
+}
+
+/// Secret strings worth scrubbing: header values, auth values, signing secrets. Very short
+/// values are left out, since masking them would garble ordinary text.
+fn secret_values(route: &RouteConfig, headers: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+    if let Some(Auth::Bearer(t)) = &route.auth {
+        out.push(t.expose().to_string());
+    }
+    if let Some(Auth::Basic { password, .. }) = &route.auth {
+        out.push(password.expose().to_string());
+    }
+    out.extend(route.secrets.iter().map(|s| s.expose().to_string()));
+    out.retain(|s| s.len() >= 6);
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
 }

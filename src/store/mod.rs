@@ -80,6 +80,9 @@ pub struct NewDelivery {
     /// The request headers as shown by `deliveries show` (secret values masked).
     pub headers: String,
     pub body: Vec<u8>,
+    /// Set when the delivery can never be sent (its body is over `max_body_size` even
+    /// without its record): stored as dead with this as its error, for a person to see.
+    pub dead_reason: Option<String>,
 }
 
 /// A delivery waiting to be sent, as the dispatcher loads it.

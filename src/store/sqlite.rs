@@ -189,7 +189,7 @@ async fn insert_deliveries(
     for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (id, route, log_id, eventname, object, ordering_key, status, \
-             created_at, next_attempt_at, headers, body) ",
+             created_at, next_attempt_at, headers, body, last_error, finished_at) ",
         );
         qb.push_values(chunk, |mut b, d| {
             b.push_bind(&d.id)
@@ -198,11 +198,17 @@ async fn insert_deliveries(
                 .push_bind(&d.eventname)
                 .push_bind(&d.object)
                 .push_bind(&d.ordering_key)
-                .push_bind("pending")
+                .push_bind(if d.dead_reason.is_some() {
+                    "dead"
+                } else {
+                    "pending"
+                })
                 .push_bind(d.created_at)
                 .push_bind(d.created_at)
                 .push_bind(&d.headers)
-                .push_bind(&d.body);
+                .push_bind(&d.body)
+                .push_bind(&d.dead_reason)
+                .push_bind(d.dead_reason.as_ref().map(|_| d.created_at));
         });
         qb.push(" RETURNING seq");
         let rows = qb.build().fetch_all(&mut *conn).await?;

@@ -349,9 +349,14 @@ pub fn nosey_bin() -> PathBuf {
 /// Writes a minimal nosey.toml for `db` into `dir` (plus `extra` TOML appended) and returns
 /// its path.
 pub fn write_config(dir: &Path, db_url: &str, extra: &str) -> PathBuf {
+    write_config_moodle(dir, &format!("url = \"{db_url}\""), extra)
+}
+
+/// Like [`write_config`], with the `[moodle]` section's keys given as TOML lines.
+pub fn write_config_moodle(dir: &Path, moodle: &str, extra: &str) -> PathBuf {
     let path = dir.join("nosey.toml");
     let text = format!(
-        "[moodle]\nurl = \"{db_url}\"\npoll_interval = \"50ms\"\n\n[store]\npath = \"{}\"\n\n{extra}\n",
+        "[moodle]\n{moodle}\npoll_interval = \"50ms\"\n\n[store]\npath = \"{}\"\n\n{extra}\n",
         dir.join("nosey.db").display()
     );
     std::fs::write(&path, text).unwrap();

@@ -39,6 +39,8 @@ pub enum Reply {
     RetryAfter(u16, u64),
     /// Wait this long, then answer 200 (longer than the route's timeout = a hang).
     Hang(Duration),
+    /// Answer with this status and the request's headers as the body (a careless receiver).
+    Echo(u16),
 }
 
 /// Decides the reply to the `n`-th request (0-based, all paths) given the request.
@@ -151,6 +153,14 @@ async fn handle(
             [("retry-after", secs.to_string())],
         )
             .into_response(),
+        Reply::Echo(s) => {
+            let dump: String = hit
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("")))
+                .collect();
+            (StatusCode::from_u16(s).unwrap(), dump).into_response()
+        }
         Reply::Hang(d) => {
             tokio::time::sleep(d).await;
             StatusCode::OK.into_response()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use super::{Proc, TestDb, nosey_bin, write_config};
+use super::{Proc, TestDb, nosey_bin, write_config_moodle};
 
 pub struct Nosey {
     pub dir: tempfile::TempDir,
@@ -16,8 +16,13 @@ pub struct Nosey {
 impl Nosey {
     /// Writes a config for `db` with `routes` (TOML) and starts `nosey run` with `env`.
     pub fn start(db: &TestDb, routes: &str, env: &[(&str, &str)]) -> Nosey {
+        Nosey::start_moodle(&format!("url = \"{}\"", db.url), routes, env)
+    }
+
+    /// Like [`Nosey::start`], with the `[moodle]` section's keys given as TOML lines.
+    pub fn start_moodle(moodle: &str, routes: &str, env: &[(&str, &str)]) -> Nosey {
         let dir = tempfile::tempdir().unwrap();
-        let config = write_config(dir.path(), &db.url, routes);
+        let config = write_config_moodle(dir.path(), moodle, routes);
         let mut n = Nosey {
             dir,
             config,

@@ -13,6 +13,7 @@ fn delivery(route: &str, log_id: i64, key: &str) -> NewDelivery {
         created_at: now_ms(),
         headers: "{}".into(),
         body: format!("{{\"log\":{log_id}}}").into_bytes(),
+        dead_reason: None,
     }
 }
 
