@@ -478,3 +478,45 @@ async fn kill_9_loses_nothing() {
     );
     assert!(nosey.stop().success());
 }
+
+// ---------------------------------------------------------------- size limit
+
+#[tokio::test]
+async fn a_5mb_record_goes_without_it_and_an_oversized_event_dies_with_a_reason() {
+    let db = live_db(Kind::Postgres);
+    let rx = Receiver::start(always(200)).await;
+    let routes = format!(
+        "[[route]]\nname = \"big\"\nurl = \"{}\"\npreset = \"course_crud\"\n\n\
+         [[route]]\nname = \"tiny\"\nurl = \"{}\"\npreset = \"course_crud\"\nmax_body_size = \"1KiB\"\n",
+        rx.url("/big"),
+        rx.url("/tiny")
+    );
+    let nosey = Nosey::start(&db, &routes, &[]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    db.sql(
+        "INSERT INTO mdl_course (id, category, fullname, shortname, idnumber, summary) \
+         VALUES (9, 1, 'Big', 'big', '', repeat('x', 5 * 1024 * 1024))",
+    );
+    let mut ev = course_event("course_updated", 9);
+    ev["other"] = json!(json!({"note": "y".repeat(2000)}).to_string());
+    log(&db, &[ev]).await;
+    let hits = rx.wait_for(1, 15).await;
+    let body = hits[0].json();
+    assert_eq!(hits[0].path, "/big");
+    assert!(
+        hits[0].body.len() < 1 << 20,
+        "within the default max_body_size"
+    );
+    assert_eq!(body["record"], false);
+    assert_eq!(body["meta"]["record_state"], "too_large");
+    let tiny = nosey.deliveries(&["--route", "tiny"]);
+    assert_eq!(tiny[0]["status"], "dead");
+    assert!(
+        tiny[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("max_body_size"),
+        "{tiny:?}"
+    );
+    assert!(nosey.stderr().contains("sent without its record"));
+}
