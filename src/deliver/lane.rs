@@ -308,6 +308,7 @@ impl<S: Store> Lane<S> {
         let result = AttemptResult {
             status: sent.status,
             retry_after: sent.retry_after,
+            broken: sent.error.is_some(),
         };
         let outcome = if p.manual {
             // A hand retry is one more attempt, not a new schedule.

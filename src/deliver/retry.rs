@@ -35,11 +35,14 @@ impl From<&RetryConfig> for RetryPolicy {
 pub struct AttemptResult {
     pub status: Option<u16>,
     pub retry_after: Option<Duration>,
+    /// The answer broke off (a 200 whose body never fully arrived): the receiver may have
+    /// crashed mid-way, so it does not count as an acknowledgement.
+    pub broken: bool,
 }
 
 impl AttemptResult {
     pub fn succeeded(&self) -> bool {
-        self.status.is_some_and(|s| (200..300).contains(&s))
+        !self.broken && self.status.is_some_and(|s| (200..300).contains(&s))
     }
 }
 
@@ -93,12 +96,14 @@ mod tests {
         AttemptResult {
             status: Some(s),
             retry_after: None,
+            broken: false,
         }
     }
 
     const REFUSED: AttemptResult = AttemptResult {
         status: None,
         retry_after: None,
+        broken: false,
     };
 
     #[test]
@@ -138,6 +143,19 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_answer_is_not_an_acknowledgement() {
+        let broken = AttemptResult {
+            status: Some(200),
+            retry_after: None,
+            broken: true,
+        };
+        assert!(matches!(
+            policy().decide(1, 0, 0, broken, 0.5),
+            Outcome::Retry { .. }
+        ));
+    }
+
+    #[test]
     fn gone_is_dead_at_once() {
         assert_eq!(policy().decide(1, 0, 0, status(410), 0.5), Outcome::Dead);
     }
@@ -148,6 +166,7 @@ mod tests {
         let later = AttemptResult {
             status: Some(503),
             retry_after: Some(Duration::from_secs(20)),
+            broken: false,
         };
         assert_eq!(
             p.decide(1, 0, 0, later, 0.5),
@@ -158,6 +177,7 @@ mod tests {
         let sooner = AttemptResult {
             status: Some(429),
             retry_after: Some(Duration::from_secs(1)),
+            broken: false,
         };
         assert_eq!(
             p.decide(1, 0, 0, sooner, 0.5),
@@ -168,6 +188,7 @@ mod tests {
         let ignored = AttemptResult {
             status: Some(500),
             retry_after: Some(Duration::from_secs(20)),
+            broken: false,
         };
         assert_eq!(
             p.decide(1, 0, 0, ignored, 0.5),
