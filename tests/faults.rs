@@ -365,3 +365,180 @@ async fn untrusted_tls_server() -> std::net::SocketAddr {
     });
     addr
 }
+
+// ---------------------------------------------------------------- the database server stops
+
+/// A PostgreSQL server of this test's own, so it can be stopped and started.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: std::path::PathBuf,
+}
+
+impl OwnPostgres {
+    fn start() -> OwnPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .max()
+            .unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("nosey-ownpg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        Command::new("chown")
+            .arg("postgres")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        let port = common::receiver::free_port();
+        let pg = OwnPostgres { dir, port, bin };
+        pg.as_postgres(&[
+            "initdb",
+            "-D",
+            &pg.data(),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        ]);
+        pg.up();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn as_postgres(&self, args: &[&str]) {
+        let exe = self.bin.join(args[0]);
+        let st = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(exe)
+            .args(&args[1..])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args:?}");
+    }
+
+    fn up(&self) {
+        let opts = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off",
+            self.port
+        );
+        let log = self.dir.path().join("log").display().to_string();
+        self.as_postgres(&[
+            "pg_ctl",
+            "-D",
+            &self.data(),
+            "-l",
+            &log,
+            "-w",
+            "-o",
+            &opts,
+            "start",
+        ]);
+    }
+
+    fn down(&self) {
+        self.as_postgres(&["pg_ctl", "-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn the_database_server_stops_and_returns() {
+    let pg = OwnPostgres::start();
+    let load = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            &pg.url(),
+            "-c",
+            "CREATE ROLE moodle",
+        ])
+        .status()
+        .unwrap();
+    assert!(load.success());
+    let schema = common::fixtures().join("pg/schema.sql");
+    let st = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &pg.url(), "-f"])
+        .arg(&schema)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let url = pg.url();
+    let exec = |sql: String| {
+        let url = url.clone();
+        async move {
+            let p = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&p)
+                .await
+                .unwrap();
+            p.close().await;
+        }
+    };
+    exec(insert_log_sql(Kind::Postgres, &[&event(0)], false)).await;
+    let rx = Receiver::start(always(200)).await;
+    let routes = format!(
+        "[[route]]\nname = \"r\"\nurl = \"{}\"\nevents = ['*']\n",
+        rx.url("/r")
+    );
+    let mut nosey = Nosey::start_moodle(&format!("url = \"{}\"", pg.url()), &routes, &[]);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let rows: Vec<Value> = (1..=100).map(event).collect();
+    exec(insert_log_sql(
+        Kind::Postgres,
+        &rows.iter().collect::<Vec<_>>(),
+        false,
+    ))
+    .await;
+    rx.wait_for(100, 20).await;
+
+    let outage = Duration::from_secs(if full() { 30 } else { 5 });
+    pg.down();
+    tokio::time::sleep(outage).await;
+    pg.up();
+    let back = Instant::now();
+    let rows: Vec<Value> = (101..=200).map(event).collect();
+    exec(insert_log_sql(
+        Kind::Postgres,
+        &rows.iter().collect::<Vec<_>>(),
+        false,
+    ))
+    .await;
+    let total = wait_all(&rx, 200, 60, &nosey).await;
+    let log = nosey.stderr();
+    eprintln!(
+        "database down {outage:?}: {total} requests for 200 events; delivering again {:?} after the server returned",
+        back.elapsed()
+    );
+    assert_eq!(
+        log.matches("Moodle database unavailable").count(),
+        1,
+        "said once:\n{log}"
+    );
+    assert!(log.contains("Moodle database reachable again"), "{log}");
+    assert!(nosey.stop().success());
+}

@@ -31,8 +31,9 @@ pub struct MoodleDb {
     log_table: String,
 }
 
-/// How long a query may wait for a connection before the database counts as unreachable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a query may wait for a connection before the database counts as unreachable:
+/// short, so an outage is noticed (and reported) within seconds.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl MoodleDb {
     /// Opens a pool to `url` (postgres://, mysql:// or sqlite://) and checks it answers.
@@ -111,6 +112,7 @@ async fn open_pool(url: &str) -> Result<(Pool, Target), MoodleError> {
             let pool = PgPoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .acquire_slow_threshold(ACQUIRE_TIMEOUT)
                 .connect_with(opts.application_name("nosey"))
                 .await
                 .map_err(|e| classify(e, &target, None, "", "connecting"))?;
@@ -128,6 +130,7 @@ async fn open_pool(url: &str) -> Result<(Pool, Target), MoodleError> {
             let pool = MySqlPoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .acquire_slow_threshold(ACQUIRE_TIMEOUT)
                 .connect_with(opts)
                 .await
                 .map_err(|e| classify(e, &target, None, "", "connecting"))?;
@@ -147,6 +150,7 @@ async fn open_pool(url: &str) -> Result<(Pool, Target), MoodleError> {
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .acquire_slow_threshold(ACQUIRE_TIMEOUT)
                 .connect_with(opts)
                 .await
                 .map_err(|e| classify(e, &target, None, "", "opening"))?;
