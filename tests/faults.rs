@@ -542,3 +542,199 @@ async fn the_database_server_stops_and_returns() {
     assert!(log.contains("Moodle database reachable again"), "{log}");
     assert!(nosey.stop().success());
 }
+
+// ---------------------------------------------------------------- crashes
+
+fn keyed_event(i: i64, keys: i64) -> Value {
+    let mut e = event(i % keys + 1);
+    e["other"] = json!(json!({ "seq": i }).to_string());
+    e
+}
+
+async fn crashes(kind: Kind) {
+    let (events, kills) = if full() { (20_000, 20) } else { (3_000, 5) };
+    let keys = 50;
+    let db = live_db(kind);
+    let rx = Receiver::start(always(200)).await;
+    let routes: String = ["object", "course", "route"]
+        .iter()
+        .map(|o| {
+            format!(
+                "[[route]]\nname = \"{o}\"\nurl = \"{}\"\nevents = ['*']\nordering = \"{o}\"\n\n",
+                rx.url(&format!("/{o}"))
+            )
+        })
+        .collect();
+    let mut nosey = Nosey::start(&db, &routes, &[]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let writer = {
+        let url = db.url.clone();
+        tokio::spawn(async move {
+            for chunk in (1..=events).collect::<Vec<_>>().chunks(250) {
+                let rows: Vec<Value> = chunk.iter().map(|&i| keyed_event(i, keys)).collect();
+                let refs: Vec<&Value> = rows.iter().collect();
+                let sql = sqlx::AssertSqlSafe(insert_log_sql(kind, &refs, false));
+                match kind {
+                    Kind::Postgres => {
+                        let p = sqlx::PgPool::connect(&url).await.unwrap();
+                        sqlx::raw_sql(sql).execute(&p).await.unwrap();
+                    }
+                    Kind::MariaDb => {
+                        let p = sqlx::MySqlPool::connect(&url).await.unwrap();
+                        sqlx::raw_sql(sql).execute(&p).await.unwrap();
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut before = 0;
+    let mut per_crash = Vec::new();
+    for k in 0..kills {
+        tokio::time::sleep(Duration::from_millis(150 + (k * 37 % 200) as u64)).await;
+        nosey.kill9();
+        per_crash.push(rx.hits().len() - before);
+        before = rx.hits().len();
+        nosey.restart();
+    }
+    writer.await.unwrap();
+    // Every event, on every route, at least once, and per key in log order.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let hits = loop {
+        let hits = rx.hits();
+        let firsts: HashSet<(String, i64)> = hits
+            .iter()
+            .map(|h| {
+                (
+                    h.path.clone(),
+                    h.json()["event"]["other"]["seq"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        if firsts.len() as i64 == 3 * events {
+            break hits;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} delivered\n{}\n{}",
+            firsts.len(),
+            3 * events,
+            String::from_utf8_lossy(&nosey.cli(&["routes", "list"]).stdout),
+            nosey
+                .stderr()
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut seen = HashSet::new();
+    let mut last: std::collections::HashMap<(String, i64), i64> = Default::default();
+    for h in &hits {
+        let body = h.json();
+        let seq = body["event"]["other"]["seq"].as_i64().unwrap();
+        if !seen.insert((h.path.clone(), seq)) {
+            continue; // a duplicate: only in-flight deliveries repeat
+        }
+        let key = match h.path.as_str() {
+            "/route" => 0,
+            _ => body["event"]["objectid"].as_i64().unwrap(),
+        };
+        let prev = last.insert((h.path.clone(), key), seq);
+        assert!(
+            prev.is_none_or(|p| p < seq),
+            "{}: key {key} out of order: {prev:?} then {seq}",
+            h.path
+        );
+    }
+    let duplicates = hits.len() - seen.len();
+    eprintln!(
+        "{kind:?}: kill -9 x{kills} during {events} events x 3 routes: lost 0, {duplicates} duplicates ({:.1} per crash)",
+        duplicates as f64 / kills as f64
+    );
+    assert!(nosey.stop().success());
+}
+
+#[tokio::test]
+async fn kill_9_again_and_again_postgres() {
+    crashes(Kind::Postgres).await;
+}
+
+#[tokio::test]
+async fn kill_9_again_and_again_mariadb() {
+    crashes(Kind::MariaDb).await;
+}
+
+// ---------------------------------------------------------------- load with failing routes
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_big_backlog_with_failing_routes_stays_small_and_drains() {
+    let events: i64 = if full() { 5_000 } else { 1_000 };
+    let db = live_db(Kind::Postgres);
+    let healthy = Receiver::start(always(200)).await;
+    let failing = Receiver::start(always(503)).await;
+    let mut routes = String::new();
+    for r in 0..20 {
+        let (url, retry) = if r < 5 {
+            (
+                failing.url(&format!("/f{r}")),
+                "retry = { schedule = [\"1h\"] }",
+            )
+        } else {
+            (healthy.url(&format!("/h{r}")), "")
+        };
+        routes +=
+            &format!("[[route]]\nname = \"r{r}\"\nurl = \"{url}\"\nevents = ['*']\n{retry}\n\n");
+    }
+    // Queue the backlog first (routes paused), then let it drain.
+    let mut nosey = Nosey::start(&db, &routes, &[]);
+    for r in 0..20 {
+        assert!(
+            nosey
+                .cli(&["routes", "pause", &format!("r{r}")])
+                .status
+                .success()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    insert_events(&db, 1, events).await;
+    let queued = 20 * events;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while (nosey.deliveries(&["--status", "pending"]).len() as i64) < queued {
+        assert!(Instant::now() < deadline, "backlog not queued");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let start = Instant::now();
+    for r in 0..20 {
+        assert!(
+            nosey
+                .cli(&["routes", "resume", &format!("r{r}")])
+                .status
+                .success()
+        );
+    }
+    healthy.wait_for((15 * events) as usize, 300).await;
+    let took = start.elapsed();
+    let pid = nosey.proc.as_ref().unwrap().child.id();
+    let rss = peak_rss_kib(pid);
+    eprintln!(
+        "{queued} queued deliveries over 20 routes, 5 failing: 15 healthy routes drained {} in {took:?} ({:.0}/s); nosey's peak RSS {} MiB",
+        15 * events,
+        (15 * events) as f64 / took.as_secs_f64(),
+        rss / 1024
+    );
+    assert!(rss < 200 * 1024, "peak RSS {rss} KiB");
+    assert!(failing.hits().len() >= 5, "failing routes were tried");
+    assert!(nosey.stop().success());
+}

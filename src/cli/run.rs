@@ -56,6 +56,16 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> anyhow::Result<ExitCode> {
         TailerOptions::from(&config.moodle),
     )
     .await?;
+    if !resumed {
+        // Save where `start` put us before reading anything: were nosey stopped before its
+        // first batch, the next start must resume here, not apply `start = "now"` again.
+        store
+            .commit_batch(crate::store::BatchWrite {
+                cursor: Some(tailer.cursor()),
+                ..Default::default()
+            })
+            .await?;
+    }
     log_start(&config, &tailer, resumed, &routes);
 
     let shutdown = shutdown_token();

@@ -76,9 +76,12 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| open_err(format!("migrating: {e}")))?;
+        // Readers are ordinary read-write connections that only read: a read-only SQLite
+        // connection cannot recover the WAL index after a crash and may then read the file as
+        // of the last checkpoint, which would hide the newest cursor after a kill -9.
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts)
             .await
             .map_err(|e| open_err(e.to_string()))?;
         Ok(SqliteStore {
@@ -304,7 +307,7 @@ impl Store for SqliteStore {
     async fn load_cursor(&self) -> Result<Option<Cursor>> {
         let row = sqlx::query("SELECT state FROM cursor WHERE source = ?")
             .bind(SOURCE)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&self.writer)
             .await
             .map_err(|e| self.err(e))?;
         let Some(row) = row else { return Ok(None) };
