@@ -5,6 +5,7 @@
 //! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
 //! transaction; `deliver` signs, sends and retries.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod deliver;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, this file for what they share (global options,
 //! logging, loading the configuration, shutdown on Ctrl-C or SIGTERM).
 
+mod check;
 mod deliveries;
 mod events;
 mod listen;
@@ -57,6 +58,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the service: read Moodle's log and deliver webhooks until stopped.
     Run(run::RunArgs),
+    /// Check the configuration, the database and its privileges, Moodle's log settings, the
+    /// receivers and the store, with a fix for each problem.
+    Check(check::CheckArgs),
     /// Print Moodle's events as JSON lines, as a route would send them, without delivering.
     Tail(tail::TailArgs),
     /// List the Moodle events nosey knows; with --site, how often each occurs on your site.
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run(args) => run::run(&cli, args).await,
+        Command::Check(args) => check::run(&cli, args).await,
         Command::Tail(args) => tail::run(&cli, args).await,
         Command::Events(args) => events::run(&cli, args).await,
         Command::Deliveries(args) => deliveries::run(&cli, args).await,
