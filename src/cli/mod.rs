@@ -4,6 +4,7 @@
 mod check;
 mod deliveries;
 mod events;
+mod init;
 mod listen;
 mod routes;
 mod run;
@@ -58,6 +59,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the service: read Moodle's log and deliver webhooks until stopped.
     Run(run::RunArgs),
+    /// Write nosey.toml (and the database password file) from Moodle's config.php.
+    Init(init::InitArgs),
     /// Check the configuration, the database and its privileges, Moodle's log settings, the
     /// receivers and the store, with a fix for each problem.
     Check(check::CheckArgs),
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run(args) => run::run(&cli, args).await,
+        Command::Init(args) => init::run(args),
         Command::Check(args) => check::run(&cli, args).await,
         Command::Tail(args) => tail::run(&cli, args).await,
         Command::Events(args) => events::run(&cli, args).await,
