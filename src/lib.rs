@@ -3,12 +3,15 @@
 //! The pipeline, one module per stage: [`moodle`] reads `logstore_standard_log` with a
 //! gap-aware cursor and decodes each row into an [`event::Event`]; `route` matches events to
 //! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
-//! transaction; `deliver` signs, sends and retries.
+//! transaction; `deliver` signs, sends and retries. Beside the pipeline, [`init`] writes a
+//! first configuration from Moodle's `config.php` and [`check`] verifies everything nosey needs.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod event;
+pub mod init;
 pub mod moodle;
 pub mod outbox;
 pub mod payload;

@@ -1,8 +1,10 @@
 //! The command line: one file per subcommand, this file for what they share (global options,
 //! logging, loading the configuration, shutdown on Ctrl-C or SIGTERM).
 
+mod check;
 mod deliveries;
 mod events;
+mod init;
 mod listen;
 mod routes;
 mod run;
@@ -57,6 +59,11 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the service: read Moodle's log and deliver webhooks until stopped.
     Run(run::RunArgs),
+    /// Write nosey.toml (and the database password file) from Moodle's config.php.
+    Init(init::InitArgs),
+    /// Check the configuration, the database and its privileges, Moodle's log settings, the
+    /// receivers and the store, with a fix for each problem.
+    Check(check::CheckArgs),
     /// Print Moodle's events as JSON lines, as a route would send them, without delivering.
     Tail(tail::TailArgs),
     /// List the Moodle events nosey knows; with --site, how often each occurs on your site.
@@ -96,6 +103,8 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run(args) => run::run(&cli, args).await,
+        Command::Init(args) => init::run(args),
+        Command::Check(args) => check::run(&cli, args).await,
         Command::Tail(args) => tail::run(&cli, args).await,
         Command::Events(args) => events::run(&cli, args).await,
         Command::Deliveries(args) => deliveries::run(&cli, args).await,

@@ -7,4 +7,4 @@ mod lane;
 pub mod request;
 pub mod retry;
 pub mod sign;
-mod tls;
+pub(crate) mod tls;

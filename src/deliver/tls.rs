@@ -4,6 +4,9 @@
 //! here and handed over as a plain `PRIVATE KEY` section, kept in zeroized
 //! buffers. Formats we cannot decrypt fail with the openssl command that
 //! converts them, because that is what the admin has to do next.
+//!
+//! `nosey check` probes receivers with rustls directly (a handshake, no request), so the same
+//! files are also offered in rustls' own types.
 
 use std::error::Error as StdError;
 use std::io::{self, Read};
@@ -12,6 +15,8 @@ use std::path::{Path, PathBuf};
 use pkcs8::der::pem::LineEnding;
 use pkcs8::{EncryptedPrivateKeyInfo, PrivateKeyInfo, SecretDocument, pkcs5};
 use reqwest::{Certificate, Identity};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use zeroize::Zeroizing;
 
 /// PEM files are small; a bigger one is the wrong file (or /dev/zero), so stop reading.
@@ -100,6 +105,54 @@ pub(super) fn load_identity(
         .map_err(|e| ClientError::Identity {
             detail: error_chain_text(&e),
         })
+}
+
+/// The CA file's certificates as rustls takes them.
+pub(crate) fn load_ca_der(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
+    let text = read_text("tls.ca", path)?;
+    certificates_der("tls.ca", path, &text)
+}
+
+/// The client certificate chain and key as rustls takes them; the key is read exactly as for
+/// deliveries (decrypted when it is encrypted PKCS#8).
+pub(crate) fn load_identity_der(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    password: Option<&str>,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, ClientError> {
+    let (cert_path, key_path) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(ClientError::CertWithoutKey),
+        (None, Some(_)) => return Err(ClientError::KeyWithoutCert),
+        (Some(cert), Some(key)) => (cert, key),
+    };
+    let chain = certificates_der(
+        "tls.client_cert",
+        cert_path,
+        &read_text("tls.client_cert", cert_path)?,
+    )?;
+    let key_pem = load_key_pem(key_path, password)?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| invalid("tls.client_key", key_path, e.to_string()))?;
+    Ok(Some((chain, key)))
+}
+
+fn certificates_der(
+    key: &'static str,
+    path: &Path,
+    text: &str,
+) -> Result<Vec<CertificateDer<'static>>, ClientError> {
+    let blocks = pem_blocks(text, "CERTIFICATE");
+    if blocks.is_empty() {
+        return Err(no_pem(key, path, "certificate"));
+    }
+    blocks
+        .iter()
+        .map(|b| {
+            CertificateDer::from_pem_slice(b.as_bytes())
+                .map_err(|e| invalid(key, path, e.to_string()))
+        })
+        .collect()
 }
 
 /// Returns the key as an unencrypted PEM section that `Identity::from_pem` accepts.

@@ -232,6 +232,36 @@ pub async fn rows_in_ranges(
     Ok(out)
 }
 
+/// The first row after `after`: its id and `timecreated` (unix seconds). One primary-key
+/// lookup; `nosey check` uses it for how far behind nosey is.
+pub async fn first_after(db: &MoodleDb, after: i64) -> Result<Option<(i64, i64)>, MoodleError> {
+    let cast = if db.engine() == Engine::Postgres {
+        "::int8"
+    } else {
+        ""
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT id{cast}, timecreated{cast} FROM {} WHERE id > {} ORDER BY id LIMIT 1",
+        table(db),
+        db.dialect().param(1)
+    ));
+    macro_rules! run {
+        ($pool:expr) => {
+            sqlx::query(sql)
+                .bind(after)
+                .fetch_optional($pool)
+                .await
+                .and_then(|row| row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose())
+        };
+    }
+    let res = match db.pool() {
+        Pool::Postgres(p) => run!(p),
+        Pool::MySql(p) => run!(p),
+        Pool::Sqlite(p) => run!(p),
+    };
+    res.map_err(|e| db.error(e, Some(db.log_table()), "reading the oldest unread log row"))
+}
+
 /// Checks the log table exists and can be read, with a message that says how to fix it.
 /// Reading the newest row also proves every expected column is there with a usable type.
 pub async fn check_readable(db: &MoodleDb) -> Result<(), MoodleError> {

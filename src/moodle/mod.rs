@@ -10,6 +10,7 @@ pub mod error;
 pub mod logstore;
 pub mod other;
 pub mod phpserialize;
+pub mod privileges;
 pub mod record;
 pub mod settings;
 pub mod tailer;

@@ -233,6 +233,9 @@ pub trait Store: Send + Sync + 'static {
     fn prune(&self, before: i64) -> impl Future<Output = Result<u64>> + Send;
     fn route_stats(&self) -> impl Future<Output = Result<HashMap<String, RouteStats>>> + Send;
     fn counter(&self, name: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Takes the write lock and commits a write that changes nothing: proves the store can
+    /// be written (permissions, read-only mounts, a full disk) without touching its state.
+    fn check_writable(&self) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// A new delivery id: `msg_` + a ULID-style value (48-bit time, 80 random bits, Crockford

@@ -660,6 +660,18 @@ impl Store for SqliteStore {
             .map_or(Ok(0), |r| r.try_get(0))
             .map_err(|e| self.err(e))
     }
+
+    async fn check_writable(&self) -> Result<()> {
+        let run = async {
+            // IMMEDIATE takes the write lock at once, as a real batch would.
+            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("UPDATE counters SET value = value + 0 WHERE name = 'control_version'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        run.await.map_err(|e| self.err(e))
+    }
 }
 
 #[cfg(test)]

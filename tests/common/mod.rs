@@ -103,6 +103,11 @@ impl TestDb {
         run_client(self.kind, &self.db_url(), None, Some(sql));
     }
 
+    /// Like [`TestDb::sql`], but reports a failure instead of panicking (for cleanup in `Drop`).
+    pub fn try_sql(&self, sql: &str) -> Result<(), String> {
+        try_client(self.kind, &self.db_url(), None, Some(sql))
+    }
+
     /// Loads an SQL file into the test database with psql / mariadb.
     pub fn load_file(&self, path: &Path) {
         run_client(self.kind, &self.db_url(), Some(path), None);
