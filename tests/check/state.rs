@@ -47,6 +47,7 @@ async fn store_behind(path: &std::path::Path) {
         created_at: now_ms(),
         headers: "{}".into(),
         body: b"{}".to_vec(),
+        dead_reason: None,
     };
     let seqs = store
         .commit_batch(BatchWrite {
