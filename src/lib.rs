@@ -18,4 +18,5 @@ pub mod payload;
 pub mod pipeline;
 pub mod route;
 pub mod server;
+pub mod service;
 pub mod store;

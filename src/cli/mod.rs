@@ -183,14 +183,4 @@ pub(crate) async fn connect_moodle(config: &Config) -> anyhow::Result<crate::moo
         .with_context(|| format!("connecting to Moodle's database ({})", m.url))
 }
 
-/// Logs Moodle's log settings that hurt (store disabled, buffersize above 1).
-pub(crate) async fn warn_about_settings(db: &crate::moodle::MoodleDb) {
-    match crate::moodle::settings::read(db).await {
-        Ok(s) => {
-            for w in s.warnings() {
-                tracing::warn!("{w}");
-            }
-        }
-        Err(e) => tracing::debug!("cannot read Moodle's log settings: {e}"),
-    }
-}
+pub(crate) use crate::service::warn_about_settings;
