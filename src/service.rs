@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Format};
 use crate::deliver::dispatcher::{DispatchOptions, Dispatcher};
-use crate::deliver::request::RouteRuntime;
+use crate::deliver::request::{Clients, RouteRuntime};
 use crate::moodle::record::RecordReader;
 use crate::moodle::{Follow, MoodleDb, Tailer, TailerOptions, logstore, settings};
 use crate::outbox::Outbox;
@@ -86,8 +86,9 @@ pub async fn serve(
         retention: config.store.retention,
         ..DispatchOptions::default()
     };
-    let dispatcher =
-        Arc::new(Dispatcher::start(routes.clone(), store.clone(), dispatch, shutdown.clone()).await);
+    let dispatcher = Arc::new(
+        Dispatcher::start(routes.clone(), store.clone(), dispatch, shutdown.clone()).await,
+    );
     let router = Router::new(
         config
             .routes
@@ -132,12 +133,13 @@ pub async fn warn_about_settings(db: &MoodleDb) {
 
 /// The enabled routes, ready to send, in configuration order.
 fn build_routes(config: &Config) -> anyhow::Result<Vec<Arc<RouteRuntime>>> {
+    let mut clients = Clients::default();
     config
         .routes
         .iter()
         .filter(|r| r.enabled)
         .map(|r| {
-            RouteRuntime::new(r)
+            RouteRuntime::with_clients(r, &mut clients)
                 .map(Arc::new)
                 .map_err(anyhow::Error::from)
         })

@@ -45,8 +45,52 @@ pub struct RouteError {
     pub message: String,
 }
 
+/// Routes with the same TLS settings share one HTTP client (one connection pool per host,
+/// one copy of the system's root certificates): cheaper to start and to keep.
+#[derive(Default)]
+pub struct Clients(std::collections::HashMap<String, reqwest::Client>);
+
+impl Clients {
+    fn get(&mut self, route: &RouteConfig) -> Result<reqwest::Client, String> {
+        let t = &route.tls;
+        let key = format!(
+            "{:?}|{:?}|{:?}|{}|{}",
+            t.ca,
+            t.client_cert,
+            t.client_key,
+            t.insecure_skip_verify,
+            t.client_key_password.as_ref().map_or("", |p| p.expose())
+        );
+        if let Some(c) = self.0.get(&key) {
+            return Ok(c.clone());
+        }
+        let client = build_client(&ClientOptions {
+            // Per-request timeouts override this; the pool is shared, so size it generously.
+            timeout: Duration::from_secs(300),
+            concurrency: 256,
+            ca: t.ca.clone(),
+            client_cert: t.client_cert.clone(),
+            client_key: t.client_key.clone(),
+            client_key_password: t
+                .client_key_password
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            insecure_skip_verify: t.insecure_skip_verify,
+            user_agent: USER_AGENT.to_string(),
+        })
+        .map_err(|e| e.to_string())?;
+        self.0.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
 impl RouteRuntime {
     pub fn new(route: &RouteConfig) -> Result<Self, RouteError> {
+        Self::with_clients(route, &mut Clients::default())
+    }
+
+    /// Like [`RouteRuntime::new`], sharing clients with other routes of the same TLS settings.
+    pub fn with_clients(route: &RouteConfig, clients: &mut Clients) -> Result<Self, RouteError> {
         let err = |message: String| RouteError {
             route: route.name.clone(),
             message,
@@ -62,21 +106,7 @@ impl RouteRuntime {
                  anyone on the network path can read and change its webhooks"
             );
         }
-        let client = build_client(&ClientOptions {
-            timeout: route.timeout,
-            concurrency: route.concurrency,
-            ca: route.tls.ca.clone(),
-            client_cert: route.tls.client_cert.clone(),
-            client_key: route.tls.client_key.clone(),
-            client_key_password: route
-                .tls
-                .client_key_password
-                .as_ref()
-                .map(|s| s.expose().to_string()),
-            insecure_skip_verify: route.tls.insecure_skip_verify,
-            user_agent: USER_AGENT.to_string(),
-        })
-        .map_err(|e| err(e.to_string()))?;
+        let client = clients.get(route).map_err(err)?;
         let keys = route
             .secrets
             .iter()
