@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage: [`moodle`] reads `logstore_standard_log` with a
 //! gap-aware cursor and decodes each row into an [`event::Event`]; `route` matches events to
 //! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
-//! transaction; `deliver` signs, sends and retries.
+//! transaction; `deliver` signs, sends and retries. [`sim`] simulates a busy Moodle site for
+//! the demo and benchmarks.
 
 pub mod cli;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod payload;
 pub mod pipeline;
 pub mod route;
 pub mod server;
+pub mod sim;
 pub mod store;
