@@ -3,8 +3,10 @@
 //! The pipeline, one module per stage: [`moodle`] reads `logstore_standard_log` with a
 //! gap-aware cursor and decodes each row into an [`event::Event`]; `route` matches events to
 //! receivers; [`payload`] builds the bodies; `store` keeps the outbox and the cursor in one
-//! transaction; `deliver` signs, sends and retries. Beside the pipeline, [`init`] writes a
-//! first configuration from Moodle's `config.php` and [`check`] verifies everything nosey needs.
+//! transaction; `deliver` signs, sends and retries; [`service`] runs them together. Beside the
+//! pipeline, [`init`] writes a first configuration from Moodle's `config.php`, [`check`]
+//! verifies everything nosey needs, and [`sim`] simulates a busy Moodle for the demo and
+//! benchmarks.
 
 pub mod check;
 pub mod cli;
@@ -19,4 +21,5 @@ pub mod pipeline;
 pub mod route;
 pub mod server;
 pub mod service;
+pub mod sim;
 pub mod store;
