@@ -3,6 +3,7 @@
 
 mod check;
 mod deliveries;
+mod demo;
 mod events;
 mod init;
 mod listen;
@@ -57,6 +58,9 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// See nosey work with no Moodle and no database: a simulated Moodle, nosey, and a local
+    /// receiver printing each signed webhook.
+    Demo(demo::DemoArgs),
     /// Run the service: read Moodle's log and deliver webhooks until stopped.
     Run(run::RunArgs),
     /// Write nosey.toml (and the database password file) from Moodle's config.php.
@@ -102,6 +106,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Demo(args) => demo::run(args).await,
         Command::Run(args) => run::run(&cli, args).await,
         Command::Init(args) => init::run(args),
         Command::Check(args) => check::run(&cli, args).await,

@@ -17,9 +17,12 @@ use super::request::{LogEntry, Request};
 use super::site::{Enrolment, GUEST, SITE_COURSE, Site, system_context};
 use super::{SimOptions, rows};
 
-/// Requests between two cron runs, drawn uniformly from this range: about a minute of a
-/// site serving 15 to 20 requests a second, Moodle's default cron interval.
-const CRON_EVERY: std::ops::Range<u64> = 800..1200;
+/// Requests between two cron runs (for `cron_every` = 1000), drawn uniformly from ±20 %:
+/// about a minute of a site serving 15 to 20 requests a second, Moodle's default interval.
+fn cron_every(opts: &SimOptions) -> std::ops::Range<u64> {
+    let n = opts.cron_every.max(5);
+    n - n / 5..n + n / 5
+}
 
 /// How hard the running read share is pulled towards the target.
 const FEEDBACK_GAIN: f64 = 5.0;
@@ -110,7 +113,7 @@ impl Simulator {
             opts.read_share.clamp(0.0, 1.0)
         };
         let mut rng = StdRng::seed_from_u64(opts.seed);
-        let next_cron = rng.random_range(CRON_EVERY);
+        let next_cron = rng.random_range(cron_every(&opts));
         Simulator {
             opts,
             rng,
@@ -126,7 +129,7 @@ impl Simulator {
     pub fn next_request(&mut self, now_unix: i64) -> Request {
         self.requests += 1;
         if self.requests >= self.next_cron {
-            self.next_cron = self.requests + self.rng.random_range(CRON_EVERY);
+            self.next_cron = self.requests + self.rng.random_range(cron_every(&self.opts));
             let req = self.cron(now_unix);
             if !req.log.is_empty() {
                 self.mix.add(&req, None);

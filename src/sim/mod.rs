@@ -50,6 +50,8 @@ pub struct SimOptions {
     pub other_format: OtherFormat,
     /// The share of log rows that are read events (views), between 0 and 1.
     pub read_share: f64,
+    /// Requests between two cron runs, on average (cron completes courses).
+    pub cron_every: u64,
 }
 
 impl Default for SimOptions {
@@ -58,6 +60,7 @@ impl Default for SimOptions {
             seed: 1,
             other_format: OtherFormat::Json,
             read_share: 0.9,
+            cron_every: 1000,
         }
     }
 }
