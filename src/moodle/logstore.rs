@@ -37,6 +37,16 @@ pub struct LogRow {
 }
 
 impl LogRow {
+    /// The same row with the id the database gave it.
+    pub fn with_id(&self, id: i64) -> LogRow {
+        LogRow { id, ..self.clone() }
+    }
+
+    /// Read events (views): Moodle's `crud = 'r'`.
+    pub fn is_read(&self) -> bool {
+        self.crud == "r"
+    }
+
     /// Rows written by a course restore replay history: Moodle leaves `origin` NULL on them.
     pub fn is_restored(&self) -> bool {
         self.origin.is_none()

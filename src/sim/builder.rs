@@ -126,6 +126,7 @@ impl RequestBuilder {
 
     pub fn log(&mut self, ev: &Ev, what: Logged) {
         self.log.push(LogEntry {
+            id: 0,
             eventname: ev.name.to_string(),
             component: ev.component.to_string(),
             action: ev.action.to_string(),

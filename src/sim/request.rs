@@ -94,65 +94,9 @@ impl Change {
     }
 }
 
-/// One row of `logstore_standard_log` before the database gives it an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogEntry {
-    pub eventname: String,
-    pub component: String,
-    pub action: String,
-    pub target: String,
-    pub objecttable: Option<String>,
-    pub objectid: Option<i64>,
-    pub crud: String,
-    pub edulevel: i64,
-    pub contextid: i64,
-    pub contextlevel: i64,
-    pub contextinstanceid: i64,
-    pub userid: i64,
-    pub courseid: Option<i64>,
-    pub relateduserid: Option<i64>,
-    pub anonymous: i64,
-    /// The exact stored text: PHP `json_encode` or `serialize()` output.
-    pub other: Option<String>,
-    pub timecreated: i64,
-    pub origin: Option<String>,
-    pub ip: Option<String>,
-    pub realuserid: Option<i64>,
-}
-
-impl LogEntry {
-    /// The row as nosey's tailer reads it back once the database gave it `id`.
-    pub fn to_log_row(&self, id: i64) -> LogRow {
-        LogRow {
-            id,
-            eventname: self.eventname.clone(),
-            component: self.component.clone(),
-            action: self.action.clone(),
-            target: self.target.clone(),
-            objecttable: self.objecttable.clone(),
-            objectid: self.objectid,
-            crud: self.crud.clone(),
-            edulevel: self.edulevel,
-            contextid: self.contextid,
-            contextlevel: self.contextlevel,
-            contextinstanceid: self.contextinstanceid,
-            userid: self.userid,
-            courseid: self.courseid,
-            relateduserid: self.relateduserid,
-            anonymous: self.anonymous,
-            other: self.other.clone(),
-            timecreated: self.timecreated,
-            origin: self.origin.clone(),
-            ip: self.ip.clone(),
-            realuserid: self.realuserid,
-        }
-    }
-
-    /// Read events (views): Moodle's `crud = 'r'`.
-    pub fn is_read(&self) -> bool {
-        self.crud == "r"
-    }
-}
+/// One row of `logstore_standard_log` before the database gives it an id: a [`LogRow`] whose
+/// `id` is 0 until then (`other` holds the exact stored text).
+pub type LogEntry = LogRow;
 
 /// Everything one PHP request (or one cron run) did.
 #[derive(Debug, Clone, PartialEq)]

@@ -88,7 +88,7 @@ pub async fn verify(db: &MoodleDb, requests: &[Request], installed_at: i64) {
     let entries: Vec<_> = requests.iter().flat_map(|r| &r.log).collect();
     assert_eq!(rows.len(), entries.len(), "log rows read back");
     for (row, entry) in rows.iter().zip(&entries) {
-        assert_eq!(*row, entry.to_log_row(row.id));
+        assert_eq!(*row, entry.with_id(row.id));
         let (_, warning) = Event::from_row(row);
         assert!(warning.is_none(), "{warning:?} in {row:?}");
     }
