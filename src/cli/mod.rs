@@ -23,7 +23,19 @@ use crate::config::{self, Config};
 /// nosey tails Moodle's event log and delivers each change (courses, categories, enrolments,
 /// completions, and any other Moodle event) to your systems as a signed webhook.
 #[derive(Debug, Parser)]
-#[command(name = "nosey", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "nosey",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "Getting started:\n  \
+        nosey demo                                          see it work, no Moodle needed\n  \
+        nosey init --moodle-config /var/www/moodle/config.php   write nosey.toml\n  \
+        nosey check                                         check everything nosey needs\n  \
+        nosey tail                                          watch the events go by\n  \
+        nosey run                                           deliver them"
+)]
 pub struct Cli {
     /// The configuration file.
     #[arg(
