@@ -61,9 +61,11 @@ async fn wait_all(rx: &Receiver, n: i64, secs: u64, nosey: &Nosey) -> usize {
             return hits.len();
         }
         if Instant::now() > deadline {
+            let missing: Vec<i64> = (1..=n).filter(|i| !seen.contains(i)).take(10).collect();
             panic!(
-                "{} of {n} events delivered in {secs}s; nosey said:\n{}",
+                "{} of {n} events delivered in {secs}s (missing {missing:?}…); routes:\n{}\nnosey said:\n{}",
                 seen.len(),
+                String::from_utf8_lossy(&nosey.cli(&["routes", "list"]).stdout),
                 nosey.stderr()
             );
         }

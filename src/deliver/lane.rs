@@ -24,6 +24,8 @@ use crate::store::{AttemptRecord, Outcome, Pending, Store};
 
 /// Deliveries loaded per store query.
 const LOAD_BATCH: u32 = 512;
+/// How often an idle lane looks at the store without being woken.
+const RECHECK: Duration = Duration::from_secs(1);
 /// Deliveries held in memory per lane (most without their body) before loading pauses.
 const MAX_IN_MEMORY: usize = 20_000;
 
@@ -265,15 +267,21 @@ impl<S: Store> Lane<S> {
             let ms = (due - now_ms()).max(0) as u64;
             tokio::time::Instant::now() + Duration::from_millis(ms)
         });
-        let sleep_until =
-            timer.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        // Besides wake-ups from the outbox, look at the store every second: a delivery queued
+        // by another path (a commit retried after a failure, a restart) never waits for long.
+        let recheck = tokio::time::Instant::now() + RECHECK;
+        let sleep_until = timer.map_or(recheck, |t| t.min(recheck));
         tokio::select! {
             Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
                 if let Ok((p, sent, started)) = done {
                     self.finish(p, sent, started).await;
                 }
             }
-            _ = tokio::time::sleep_until(sleep_until), if !self.paused => {}
+            _ = tokio::time::sleep_until(sleep_until), if !self.paused => {
+                if tokio::time::Instant::now() >= recheck {
+                    self.queue.drained = false;
+                }
+            }
             _ = self.wake.notified() => { self.queue.drained = false; }
             changed = self.control.changed() => {
                 if changed.is_ok() { self.apply_control().await; }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -114,6 +115,33 @@ impl SqliteStore {
                 message: e.to_string(),
             }
         }
+    }
+
+    /// Starts a write transaction on the writer connection (`BEGIN IMMEDIATE`).
+    async fn begin_write(&self) -> std::result::Result<PoolConnection<Sqlite>, sqlx::Error> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        Ok(conn)
+    }
+
+    /// Commits when `result` is Ok. After any error the connection is thrown away rather than
+    /// returned to the pool: when SQLite fails a statement or a COMMIT with "disk full" it may
+    /// or may not have rolled the transaction back, and a connection left inside a half-open
+    /// transaction would swallow every later write without a trace.
+    async fn end_write<T>(
+        &self,
+        mut conn: PoolConnection<Sqlite>,
+        result: std::result::Result<T, sqlx::Error>,
+    ) -> std::result::Result<T, sqlx::Error> {
+        let result = match result {
+            Ok(v) => sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| v),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            let _ = conn.close().await;
+        }
+        result
     }
 
     async fn bump_control(
@@ -331,8 +359,8 @@ impl Store for SqliteStore {
 
     async fn commit_batch(&self, batch: BatchWrite<'_>) -> Result<Vec<i64>> {
         let now = now_ms();
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             let seqs = insert_deliveries(&mut tx, &batch.deliveries).await?;
             upsert_records(&mut tx, batch.records, now).await?;
             if batch.skipped_disabled > 0 {
@@ -355,10 +383,10 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
             Ok::<_, sqlx::Error>(seqs)
-        };
-        run.await.map_err(|e| self.err(e))
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn recall_records(
@@ -428,18 +456,19 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let now = now_ms();
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             insert_attempts(&mut tx, attempts).await?;
             update_deliveries(&mut tx, attempts, now).await?;
-            tx.commit().await
-        };
-        run.await.map_err(|e| self.err(e))
+            Ok(())
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn take_manual(&self, route: &str) -> Result<Vec<Pending>> {
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             let rows = sqlx::query(
                 "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
                  FROM deliveries WHERE route = ? AND manual = 1 ORDER BY seq",
@@ -451,12 +480,12 @@ impl Store for SqliteStore {
                 .bind(route)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
             rows.iter()
                 .map(|r| pending_from_row(r, true))
                 .collect::<std::result::Result<Vec<_>, _>>()
-        };
-        run.await.map_err(|e| self.err(e))
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn control_version(&self) -> Result<i64> {
@@ -475,8 +504,8 @@ impl Store for SqliteStore {
     }
 
     async fn set_paused(&self, route: &str, paused: bool) -> Result<()> {
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             sqlx::query(
                 "INSERT INTO routes (name, paused, updated_at) VALUES (?, ?, ?) \
                  ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
@@ -487,9 +516,10 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
             self.bump_control(&mut tx).await?;
-            tx.commit().await
-        };
-        run.await.map_err(|e| self.err(e))
+            Ok(())
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<DeliveryRow>> {
@@ -565,8 +595,8 @@ impl Store for SqliteStore {
     }
 
     async fn retry(&self, id: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             let done = sqlx::query(
                 "UPDATE deliveries SET status = 'pending', manual = 1, next_attempt_at = ?, \
                  finished_at = NULL WHERE id = ?",
@@ -577,15 +607,15 @@ impl Store for SqliteStore {
             .await?
             .rows_affected();
             self.bump_control(&mut tx).await?;
-            tx.commit().await?;
             Ok::<_, sqlx::Error>(done > 0)
-        };
-        run.await.map_err(|e| self.err(e))
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn retry_dead(&self, route: Option<&str>) -> Result<u64> {
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "UPDATE deliveries SET status = 'pending', manual = 1, finished_at = NULL, next_attempt_at = ",
             );
@@ -595,15 +625,15 @@ impl Store for SqliteStore {
             }
             let n = qb.build().execute(&mut *tx).await?.rows_affected();
             self.bump_control(&mut tx).await?;
-            tx.commit().await?;
             Ok::<_, sqlx::Error>(n)
-        };
-        run.await.map_err(|e| self.err(e))
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn prune(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let mut tx = self.writer.begin().await?;
             sqlx::query(
                 "DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries \
                  WHERE status = 'delivered' AND finished_at < ?)",
@@ -618,10 +648,10 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            tx.commit().await?;
             Ok::<_, sqlx::Error>(n)
-        };
-        run.await.map_err(|e| self.err(e))
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 
     async fn route_stats(&self) -> Result<HashMap<String, RouteStats>> {
@@ -662,15 +692,16 @@ impl Store for SqliteStore {
     }
 
     async fn check_writable(&self) -> Result<()> {
+        // begin_write takes the write lock at once (BEGIN IMMEDIATE), as a real batch would.
+        let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            // IMMEDIATE takes the write lock at once, as a real batch would.
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query("UPDATE counters SET value = value + 0 WHERE name = 'control_version'")
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await
-        };
-        run.await.map_err(|e| self.err(e))
+            Ok(())
+        }
+        .await;
+        self.end_write(tx, run).await.map_err(|e| self.err(e))
     }
 }
 

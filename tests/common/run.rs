@@ -76,6 +76,7 @@ impl Nosey {
             .arg("--config")
             .arg(&self.config)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("NO_COLOR", "1")
             .output()
             .expect("run nosey")
