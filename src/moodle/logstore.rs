@@ -53,6 +53,32 @@ impl LogRow {
     }
 }
 
+/// The log table's columns, in table order: `id`, the 17 of `get_data()`, then `origin`,
+/// `ip`, `realuserid`.
+pub const COLUMNS: [&str; 21] = [
+    "id",
+    "eventname",
+    "component",
+    "action",
+    "target",
+    "objecttable",
+    "objectid",
+    "crud",
+    "edulevel",
+    "contextid",
+    "contextlevel",
+    "contextinstanceid",
+    "userid",
+    "courseid",
+    "relateduserid",
+    "anonymous",
+    "other",
+    "timecreated",
+    "origin",
+    "ip",
+    "realuserid",
+];
+
 /// Columns in `get_data()` order, then the three extra ones. PostgreSQL gets explicit casts so
 /// SMALLINT columns (edulevel, anonymous) decode as i64 like on the other engines.
 fn select_list(engine: Engine) -> &'static str {

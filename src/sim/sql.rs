@@ -10,6 +10,7 @@ use sqlx::{Database, MySql, Postgres, QueryBuilder, Sqlite};
 use super::request::{LogEntry, SqlValue};
 use crate::moodle::db::Dialect;
 use crate::moodle::error::Engine;
+use crate::moodle::logstore::COLUMNS;
 
 /// Bind parameters per statement, below SQLite's limit (32766) and far below PostgreSQL's and
 /// MySQL's (65535).
@@ -56,28 +57,7 @@ pub fn log_rows_per_statement(engine: Engine) -> usize {
 }
 
 /// The log table's columns but `id`, which the database assigns.
-pub const LOG_COLUMNS: [&str; 20] = [
-    "eventname",
-    "component",
-    "action",
-    "target",
-    "objecttable",
-    "objectid",
-    "crud",
-    "edulevel",
-    "contextid",
-    "contextlevel",
-    "contextinstanceid",
-    "userid",
-    "courseid",
-    "relateduserid",
-    "anonymous",
-    "other",
-    "timecreated",
-    "origin",
-    "ip",
-    "realuserid",
-];
+pub const LOG_COLUMNS: &[&str] = COLUMNS.split_at(1).1;
 
 /// One statement, engine-neutral until [`Stmt::build`].
 pub enum Stmt<'p> {
@@ -119,7 +99,7 @@ pub trait SimDb: Database {
 
     /// `INSERT INTO log (…) VALUES (…), (…), …`.
     fn push_log_rows(qb: &mut QueryBuilder<Self>, table: &str, rows: &[&LogEntry]) {
-        insert_into::<Self>(qb, table, &LOG_COLUMNS);
+        insert_into::<Self>(qb, table, LOG_COLUMNS);
         qb.push("VALUES ");
         for (i, e) in rows.iter().enumerate() {
             qb.push(if i == 0 { "(" } else { ", (" });
@@ -200,7 +180,7 @@ impl SimDb for Postgres {
         fn opt_ints(rows: &[&LogEntry], f: impl Fn(&LogEntry) -> Option<i64>) -> Vec<Option<i64>> {
             rows.iter().map(|e| f(e)).collect()
         }
-        insert_into::<Self>(qb, table, &LOG_COLUMNS);
+        insert_into::<Self>(qb, table, LOG_COLUMNS);
         qb.push("SELECT * FROM UNNEST(");
         let mut args = qb.separated(", ");
         args.push_bind(texts(rows, |e| &e.eventname));

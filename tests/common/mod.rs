@@ -283,29 +283,7 @@ pub fn before_max_id(run: &str) -> i64 {
 }
 
 /// The 21 log columns, in table order.
-pub const LOG_COLUMNS: [&str; 21] = [
-    "id",
-    "eventname",
-    "component",
-    "action",
-    "target",
-    "objecttable",
-    "objectid",
-    "crud",
-    "edulevel",
-    "contextid",
-    "contextlevel",
-    "contextinstanceid",
-    "userid",
-    "courseid",
-    "relateduserid",
-    "anonymous",
-    "other",
-    "timecreated",
-    "origin",
-    "ip",
-    "realuserid",
-];
+pub const LOG_COLUMNS: [&str; 21] = nosey::moodle::logstore::COLUMNS;
 
 /// An SQL literal for a JSON scalar (strings quoted with '' doubling; backslashes are kept
 /// as typed, which needs NO_BACKSLASH_ESCAPES semantics on MariaDB: see `insert_log_sql`).
