@@ -322,78 +322,70 @@ fn pg_bytea(text: &str) -> Value {
     bytes.map_or_else(|| Value::String(text.to_string()), |b| base64(&b))
 }
 
-fn pg_record(row: &sqlx::postgres::PgRow, info: &TableInfo, redact: &[String]) -> Record {
+/// Builds a record from a row's columns, leaving out redacted ones; `value(i, type)` reads
+/// column `i` the way its engine hands it over.
+fn record<R: Row>(
+    row: &R,
+    info: Option<&TableInfo>,
+    redact: &[String],
+    value: impl Fn(usize, ColType) -> Value,
+) -> Record {
     let mut out = Map::new();
     for (i, col) in row.columns().iter().enumerate() {
         let name = col.name();
         if redact.iter().any(|r| r == name) {
             continue;
         }
-        let ty = info.columns.get(name).copied().unwrap_or(ColType::Text);
-        let value = match row.try_get_raw(i) {
-            Ok(v) if v.is_null() => Value::Null,
-            Ok(v) => match v.as_str() {
-                Ok(text) if ty == ColType::Binary => pg_bytea(text),
-                Ok(text) => typed(text, ty),
-                Err(_) => v.as_bytes().map_or(Value::Null, base64),
-            },
-            Err(_) => Value::Null,
-        };
-        out.insert(name.to_string(), value);
+        let ty = info
+            .and_then(|t| t.columns.get(name).copied())
+            .unwrap_or(ColType::Text);
+        out.insert(name.to_string(), value(i, ty));
     }
     out
 }
 
+fn pg_record(row: &sqlx::postgres::PgRow, info: &TableInfo, redact: &[String]) -> Record {
+    record(row, Some(info), redact, |i, ty| match row.try_get_raw(i) {
+        Ok(v) if v.is_null() => Value::Null,
+        Ok(v) => match v.as_str() {
+            Ok(text) if ty == ColType::Binary => pg_bytea(text),
+            Ok(text) => typed(text, ty),
+            Err(_) => v.as_bytes().map_or(Value::Null, base64),
+        },
+        Err(_) => Value::Null,
+    })
+}
+
 fn mysql_record(row: &sqlx::mysql::MySqlRow, info: &TableInfo, redact: &[String]) -> Record {
-    let mut out = Map::new();
-    for (i, col) in row.columns().iter().enumerate() {
-        let name = col.name();
-        if redact.iter().any(|r| r == name) {
-            continue;
-        }
-        let ty = info.columns.get(name).copied().unwrap_or(ColType::Text);
-        let value = match row.try_get_unchecked::<Option<&[u8]>, _>(i) {
+    record(row, Some(info), redact, |i, ty| {
+        match row.try_get_unchecked::<Option<&[u8]>, _>(i) {
             Ok(None) | Err(_) => Value::Null,
             Ok(Some(bytes)) if ty == ColType::Binary => base64(bytes),
             Ok(Some(bytes)) => typed(&String::from_utf8_lossy(bytes), ty),
-        };
-        out.insert(name.to_string(), value);
-    }
-    out
+        }
+    })
 }
 
 /// SQLite stores a type per value, so the value's own type decides.
 fn sqlite_record(row: &sqlx::sqlite::SqliteRow, redact: &[String]) -> Record {
-    let mut out = Map::new();
-    for (i, col) in row.columns().iter().enumerate() {
-        let name = col.name();
-        if redact.iter().any(|r| r == name) {
-            continue;
-        }
-        let value = match row.try_get_raw(i) {
-            Ok(v) if v.is_null() => Value::Null,
-            Ok(v) => {
-                let ty = v.type_info().to_string();
-                match ty.as_str() {
-                    "INTEGER" => row.try_get::<i64, _>(i).map_or(Value::Null, Value::from),
-                    "REAL" => row
-                        .try_get::<f64, _>(i)
-                        .ok()
-                        .and_then(Number::from_f64)
-                        .map_or(Value::Null, Value::Number),
-                    "BLOB" => row
-                        .try_get::<Vec<u8>, _>(i)
-                        .map_or(Value::Null, |b| base64(&b)),
-                    _ => row
-                        .try_get::<String, _>(i)
-                        .map_or(Value::Null, Value::String),
-                }
-            }
-            Err(_) => Value::Null,
-        };
-        out.insert(name.to_string(), value);
-    }
-    out
+    record(row, None, redact, |i, _| match row.try_get_raw(i) {
+        Ok(v) if v.is_null() => Value::Null,
+        Ok(v) => match v.type_info().to_string().as_str() {
+            "INTEGER" => row.try_get::<i64, _>(i).map_or(Value::Null, Value::from),
+            "REAL" => row
+                .try_get::<f64, _>(i)
+                .ok()
+                .and_then(Number::from_f64)
+                .map_or(Value::Null, Value::Number),
+            "BLOB" => row
+                .try_get::<Vec<u8>, _>(i)
+                .map_or(Value::Null, |b| base64(&b)),
+            _ => row
+                .try_get::<String, _>(i)
+                .map_or(Value::Null, Value::String),
+        },
+        Err(_) => Value::Null,
+    })
 }
 
 #[cfg(test)]
