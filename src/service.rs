@@ -44,10 +44,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let routes = build_routes(config)?;
-    let m = &config.moodle;
-    let db = MoodleDb::connect(&m.url.expose(), &m.prefix, &m.table)
-        .await
-        .with_context(|| format!("connecting to Moodle's database ({})", m.url))?;
+    let db = connect(config).await?;
     logstore::check_readable(&db).await?;
     warn_about_settings(&db).await;
 
@@ -117,6 +114,14 @@ pub async fn serve(
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Connects to Moodle's database as `[moodle]` says.
+pub async fn connect(config: &Config) -> anyhow::Result<MoodleDb> {
+    let m = &config.moodle;
+    MoodleDb::connect(&m.url.expose(), &m.prefix, &m.table)
+        .await
+        .with_context(|| format!("connecting to Moodle's database ({})", m.url))
 }
 
 /// Logs Moodle's log settings that hurt (store disabled, buffersize above 1).

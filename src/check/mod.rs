@@ -87,26 +87,29 @@ fn config_failed(path: &Path, message: String) -> Vec<Item> {
     };
     let mut items = vec![Item::fail("configuration", message, fix)];
     let reason = "the configuration did not load";
-    items.extend(
-        [
-            "database",
-            "log table",
-            "route tables",
-            "log store",
-            "jsonformat",
-            "buffersize",
-            "logguests",
-            "loglifetime",
-            "receivers",
-            "store",
-            "lag",
-            "deliveries",
-        ]
-        .iter()
-        .map(|c| Item::skip(c, reason)),
-    );
+    items.extend(ITEMS[1..].iter().map(|c| Item::skip(c, reason)));
     items
 }
+
+/// Every item of the checklist, in order.
+const ITEMS: [&str; 13] = [
+    "configuration",
+    "database",
+    "log table",
+    "route tables",
+    "log store",
+    "jsonformat",
+    "buffersize",
+    "logguests",
+    "loglifetime",
+    "receivers",
+    "store",
+    "lag",
+    "deliveries",
+];
+
+/// The items that read Moodle's database once connected.
+const DATABASE_ITEMS: std::ops::Range<usize> = 2..8;
 
 /// Items 3 to 8: the log table, the routes' tables and Moodle's log settings. Returns the
 /// settings for the loglifetime item, when they could be read.
@@ -117,18 +120,7 @@ async fn database_checks(
 ) -> Option<LogSettings> {
     let Some(db) = db else {
         let reason = "needs the database (see above)";
-        items.extend(
-            [
-                "log table",
-                "route tables",
-                "log store",
-                "jsonformat",
-                "buffersize",
-                "logguests",
-            ]
-            .iter()
-            .map(|c| Item::skip(c, reason)),
-        );
+        items.extend(ITEMS[DATABASE_ITEMS].iter().map(|c| Item::skip(c, reason)));
         return None;
     };
     if !database::log_table(db, items).await {

@@ -14,7 +14,6 @@ mod tail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
@@ -192,12 +191,4 @@ async fn wait_for_signal() {
     }
 }
 
-/// Connects to Moodle's database as `[moodle]` says.
-pub(crate) async fn connect_moodle(config: &Config) -> anyhow::Result<crate::moodle::MoodleDb> {
-    let m = &config.moodle;
-    crate::moodle::MoodleDb::connect(&m.url.expose(), &m.prefix, &m.table)
-        .await
-        .with_context(|| format!("connecting to Moodle's database ({})", m.url))
-}
-
-pub(crate) use crate::service::warn_about_settings;
+pub(crate) use crate::service::{connect as connect_moodle, warn_about_settings};

@@ -32,8 +32,9 @@ pub struct RouteRuntime {
     signer: Signer,
     /// Custom headers and auth, ready to send (values are secrets: never logged).
     static_headers: Vec<(String, String)>,
-    /// The same, as `deliveries show` prints them.
-    shown_headers: Map<String, Value>,
+    /// The headers as `deliveries show` prints them, as JSON text split around the
+    /// `webhook-id` value (built once: this is done for every delivery).
+    shown_headers: (String, String),
     /// Every secret value this route sends, to scrub from what receivers answer.
     secrets: Vec<String>,
 }
@@ -112,7 +113,7 @@ impl RouteRuntime {
             .iter()
             .filter_map(|s| s.signing_key())
             .collect();
-        let (static_headers, shown_headers) = custom_headers(route);
+        let (static_headers, custom_shown) = custom_headers(route);
         let secrets = secret_values(route, &static_headers);
         Ok(RouteRuntime {
             name: route.name.clone(),
@@ -125,8 +126,8 @@ impl RouteRuntime {
             max_body_size: route.max_body_size,
             client,
             signer: Signer::new(keys),
+            shown_headers: shown_template(!route.secrets.is_empty(), custom_shown),
             static_headers,
-            shown_headers,
             secrets,
         })
     }
@@ -146,19 +147,8 @@ impl RouteRuntime {
     /// The headers of a delivery as stored for `deliveries show`: secrets masked, the
     /// per-attempt values described.
     pub fn shown_headers(&self, msg_id: &str) -> String {
-        let mut m = Map::new();
-        m.insert("content-type".into(), "application/json".into());
-        m.insert("user-agent".into(), USER_AGENT.into());
-        m.insert("webhook-id".into(), msg_id.into());
-        m.insert("webhook-timestamp".into(), "(set on each attempt)".into());
-        if !self.signer.is_empty() {
-            m.insert(
-                "webhook-signature".into(),
-                "(v1 HMAC-SHA256, computed on each attempt)".into(),
-            );
-        }
-        m.extend(self.shown_headers.clone());
-        Value::Object(m).to_string()
+        let (before, after) = &self.shown_headers;
+        format!("{before}{msg_id}{after}")
     }
 
     /// `text` (a receiver's answer, an error) with every secret of this route masked: a
@@ -186,6 +176,28 @@ impl RouteRuntime {
             Ordering::None => None,
         }
     }
+}
+
+/// The shown headers as JSON text, split where the delivery's id goes.
+fn shown_template(signed: bool, custom: Map<String, Value>) -> (String, String) {
+    const ID: &str = "\u{0}webhook-id\u{0}";
+    let mut m = Map::new();
+    m.insert("content-type".into(), "application/json".into());
+    m.insert("user-agent".into(), USER_AGENT.into());
+    m.insert("webhook-id".into(), ID.into());
+    m.insert("webhook-timestamp".into(), "(set on each attempt)".into());
+    if signed {
+        m.insert(
+            "webhook-signature".into(),
+            "(v1 HMAC-SHA256, computed on each attempt)".into(),
+        );
+    }
+    m.extend(custom);
+    let text = Value::Object(m).to_string();
+    let marker = serde_json::to_string(ID).unwrap_or_default();
+    let marker = marker.trim_matches('"');
+    let (before, after) = text.split_once(marker).unwrap_or((&text, ""));
+    (before.to_string(), after.to_string())
 }
 
 fn custom_headers(route: &RouteConfig) -> (Vec<(String, String)>, Map<String, Value>) {
