@@ -10,6 +10,7 @@ the first secret verifies, else 401.
 import http.server
 import json
 import sys
+import threading
 
 from standardwebhooks.webhooks import Webhook
 
@@ -31,7 +32,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 result["tampered_rejected"].append(False)
             except Exception:
                 result["tampered_rejected"].append(True)
-        print(json.dumps(result), flush=True)
+        # ThreadingHTTPServer answers on several threads: one write per line, under a lock,
+        # so two results never interleave on stdout.
+        with PRINT_LOCK:
+            sys.stdout.write(json.dumps(result) + "\n")
+            sys.stdout.flush()
         self.send_response(200 if result["valid"][0] else 401)
         self.send_header("content-length", "0")
         self.end_headers()
@@ -39,6 +44,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+
+PRINT_LOCK = threading.Lock()
 
 if __name__ == "__main__":
     PORT = int(sys.argv[1])
