@@ -60,33 +60,39 @@ impl<S: Store> Outbox<S> {
         }
     }
 
-    fn deliveries(&self, envelopes: &[Envelope], now: i64) -> Vec<NewDelivery> {
-        let mut out = Vec::new();
-        for env in envelopes {
-            for &i in &env.routes {
-                let route = &self.routes[i];
-                let id = new_delivery_id(now);
-                let ctx = BodyContext {
-                    delivery_id: Some(&id),
-                    route: Some(&route.name),
-                    site_url: self.site_url.as_deref(),
-                };
-                let (body, dead_reason) = self.body_within_limit(route, env, &ctx);
-                out.push(NewDelivery {
-                    dead_reason,
-                    headers: route.shown_headers(&id),
-                    route: route.name.clone(),
-                    log_id: env.log_id,
-                    eventname: env.event.eventname.clone(),
-                    object: env.event.object_key(),
-                    ordering_key: route.ordering_key(&env.event),
-                    created_at: now,
-                    body,
-                    id,
-                });
-            }
+    /// The batch's deliveries, rendered one at a time as the store asks for them.
+    fn deliveries<'a>(
+        &'a self,
+        envelopes: &'a [Envelope],
+        now: i64,
+    ) -> impl Iterator<Item = NewDelivery> + Send + 'a {
+        envelopes.iter().flat_map(move |env| {
+            env.routes
+                .iter()
+                .map(move |&i| self.delivery(&self.routes[i], env, now))
+        })
+    }
+
+    fn delivery(&self, route: &RouteRuntime, env: &Envelope, now: i64) -> NewDelivery {
+        let id = new_delivery_id(now);
+        let ctx = BodyContext {
+            delivery_id: Some(&id),
+            route: Some(&route.name),
+            site_url: self.site_url.as_deref(),
+        };
+        let (body, dead_reason) = self.body_within_limit(route, env, &ctx);
+        NewDelivery {
+            dead_reason,
+            headers: route.shown_headers(&id),
+            route: route.name.clone(),
+            log_id: env.log_id,
+            eventname: env.event.eventname.clone(),
+            object: env.event.object_key(),
+            ordering_key: route.ordering_key(&env.event),
+            created_at: now,
+            body,
+            id,
         }
-        out
     }
 }
 
@@ -135,12 +141,21 @@ impl<S: Store> BatchSink for Outbox<S> {
             .iter()
             .map(|e| e.routes.len() as u64)
             .sum();
-        let (deliveries, skipped) = if self.enabled {
-            (self.deliveries(&processed.envelopes, now), 0)
+        let skipped = if self.enabled { 0 } else { matched };
+        let deliveries: Box<dyn Iterator<Item = NewDelivery> + Send + '_> = if self.enabled {
+            Box::new(self.deliveries(&processed.envelopes, now))
         } else {
-            (Vec::new(), matched)
+            Box::new(std::iter::empty())
         };
-        let touched: BTreeSet<String> = deliveries.iter().map(|d| d.route.clone()).collect();
+        let touched: BTreeSet<usize> = if self.enabled {
+            processed
+                .envelopes
+                .iter()
+                .flat_map(|e| e.routes.iter().copied())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
         self.store
             .commit_batch(BatchWrite {
                 cursor: Some(&batch.cursor),
@@ -150,8 +165,8 @@ impl<S: Store> BatchSink for Outbox<S> {
             })
             .await?;
         if let Some(d) = &self.dispatcher {
-            for route in &touched {
-                d.notify(route);
+            for &i in &touched {
+                d.notify(&self.routes[i].name);
             }
         }
         Ok(())

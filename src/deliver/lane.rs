@@ -4,8 +4,10 @@
 //! A delivery whose key is busy (an earlier one with the same key is in flight or waiting for
 //! its retry) waits behind it, so created → updated → deleted of one course arrive in that
 //! order while other courses go on. Only deliveries about to be sent keep their body in
-//! memory; the ones that wait drop it and reload it when their turn comes, so a lane's memory
-//! stays bounded however long its backlog grows.
+//! memory; the ones that wait drop it and reload it when their turn comes. Past
+//! [`MAX_WAITING`] held-back deliveries the lane forgets new ones behind a busy key and reads
+//! that key's next ones back from the store when it frees, so a lane's memory stays flat
+//! however long its backlog grows, and one stuck key never stops the others.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -23,11 +25,15 @@ use crate::moodle::tailer::now_ms;
 use crate::store::{AttemptRecord, Outcome, Pending, Store};
 
 /// Deliveries loaded per store query.
-const LOAD_BATCH: u32 = 512;
+const LOAD_BATCH: u32 = 256;
 /// How often an idle lane looks at the store without being woken.
 const RECHECK: Duration = Duration::from_secs(1);
-/// Deliveries held in memory per lane (most without their body) before loading pauses.
-const MAX_IN_MEMORY: usize = 20_000;
+/// Deliveries held back behind busy keys (without their body) before the lane forgets them.
+const MAX_WAITING: usize = 2_000;
+/// Failed deliveries paused until their next attempt before loading pauses too.
+const MAX_RETRYING: usize = 10_000;
+/// A forgotten key's deliveries read back per query.
+const KEY_BATCH: u32 = 64;
 
 /// What the command line changed, as the dispatcher sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +64,12 @@ struct Queue {
     waiting: HashMap<String, VecDeque<Pending>>,
     waiting_len: usize,
     busy: HashSet<String>,
+    /// Busy keys some of whose deliveries up to `loaded_up_to` were forgotten (left in the
+    /// store); later ones of these keys are forgotten too, to keep their order.
+    forgotten: HashSet<String>,
+    /// Forgotten keys that just freed: (key, seq of the delivery that freed it) to read the
+    /// next ones of from the store.
+    refills: Vec<(String, i64)>,
     /// Failed deliveries waiting for their next attempt (they keep their key busy).
     timers: BinaryHeap<Reverse<(i64, i64)>>,
     retrying: HashMap<i64, Pending>,
@@ -67,8 +79,11 @@ struct Queue {
 }
 
 impl Queue {
-    fn in_memory(&self) -> usize {
-        self.ready.len() + self.waiting_len + self.retrying.len() + self.manual.len()
+    /// Whether to load more from the store now.
+    fn wants_more(&self) -> bool {
+        !self.drained
+            && self.ready.len() < LOAD_BATCH as usize / 2
+            && self.retrying.len() < MAX_RETRYING
     }
 
     /// Places a delivery freshly loaded from the store.
@@ -104,6 +119,11 @@ impl Queue {
         while let Some(mut p) = self.ready.pop_front() {
             match &p.ordering_key {
                 Some(k) if self.busy.contains(k) => {
+                    if self.forgotten.contains(k) || self.waiting_len >= MAX_WAITING {
+                        // Left in the store: read back when the key frees.
+                        self.forgotten.insert(k.clone());
+                        continue;
+                    }
                     p.body = None;
                     self.waiting.entry(k.clone()).or_default().push_back(p);
                     self.waiting_len += 1;
@@ -118,8 +138,8 @@ impl Queue {
         None
     }
 
-    /// A delivery is finished (delivered or dead): the next one with its key may go.
-    fn release(&mut self, key: Option<&String>) {
+    /// Delivery `seq` is finished (delivered or dead): the next one with its key may go.
+    fn release(&mut self, key: Option<&String>, seq: i64) {
         let Some(k) = key else { return };
         match self.waiting.get_mut(k).and_then(VecDeque::pop_front) {
             Some(next) => {
@@ -130,10 +150,44 @@ impl Queue {
                 // It already holds the key: send it before anything newer.
                 self.send_next_of_key(next);
             }
+            // The key stays busy until its forgotten deliveries are read back.
+            None if self.forgotten.contains(k) => self.refills.push((k.clone(), seq)),
             None => {
                 self.busy.remove(k);
             }
         }
+    }
+
+    /// The highest seq `next` has looked at: a forgotten key's deliveries up to it are in
+    /// the store only; later ones are still in `ready` or not loaded yet.
+    fn examined_up_to(&self) -> i64 {
+        self.ready.front().map_or(self.loaded_up_to, |p| p.seq - 1)
+    }
+
+    /// A forgotten key's next deliveries, read back from the store (`full` when the read
+    /// hit its limit, so more may remain there).
+    fn refill(&mut self, key: String, list: Vec<Pending>, full: bool) {
+        if !full {
+            // Everything of this key up to `loaded_up_to` is now in memory; later ones come
+            // through the normal load.
+            self.forgotten.remove(&key);
+        }
+        let mut list = list.into_iter();
+        let Some(first) = list.next() else {
+            self.busy.remove(&key);
+            return;
+        };
+        let rest: VecDeque<Pending> = list
+            .map(|mut p| {
+                p.body = None;
+                p
+            })
+            .collect();
+        if !rest.is_empty() {
+            self.waiting_len += rest.len();
+            self.waiting.insert(key, rest);
+        }
+        self.send_next_of_key(first);
     }
 
     /// Puts a key's next delivery at the very front (a timer due at once); it keeps the key
@@ -209,10 +263,25 @@ impl<S: Store> Lane<S> {
     }
 
     async fn fill(&mut self) -> crate::store::Result<()> {
-        if self.paused || self.queue.drained || self.queue.ready.len() >= LOAD_BATCH as usize {
+        if self.paused {
             return Ok(());
         }
-        if self.queue.in_memory() >= MAX_IN_MEMORY {
+        while let Some((key, after)) = self.queue.refills.last().cloned() {
+            let list = self
+                .store
+                .pending_of_key(
+                    &self.route.name,
+                    &key,
+                    after,
+                    self.queue.examined_up_to(),
+                    KEY_BATCH,
+                )
+                .await?;
+            self.queue.refills.pop();
+            let full = list.len() == KEY_BATCH as usize;
+            self.queue.refill(key, list, full);
+        }
+        if !self.queue.wants_more() {
             return Ok(());
         }
         let batch = self
@@ -349,7 +418,7 @@ impl<S: Store> Lane<S> {
                 self.queue.retry_later(p, next_attempt_at);
             }
             _ if p.manual => {}
-            _ => self.queue.release(p.ordering_key.as_ref()),
+            _ => self.queue.release(p.ordering_key.as_ref(), p.seq),
         }
     }
 
@@ -423,11 +492,11 @@ mod tests {
             q.place(p(s, Some(k)), 0);
         }
         assert_eq!(seqs(&mut q, 0), vec![1, 3, 5], "2 and 4 wait behind 1");
-        q.release(Some(&"a".to_string()));
+        q.release(Some(&"a".to_string()), 1);
         assert_eq!(seqs(&mut q, 0), vec![2]);
-        q.release(Some(&"a".to_string()));
+        q.release(Some(&"a".to_string()), 2);
         assert_eq!(seqs(&mut q, 0), vec![4]);
-        q.release(Some(&"a".to_string()));
+        q.release(Some(&"a".to_string()), 4);
         assert!(q.busy.contains("b") && !q.busy.contains("a"));
     }
 
@@ -442,7 +511,7 @@ mod tests {
         q.retry_later(first, 100);
         assert!(seqs(&mut q, 50).is_empty(), "2 still waits while 1 pauses");
         assert_eq!(seqs(&mut q, 100), vec![1]);
-        q.release(Some(&"a".to_string()));
+        q.release(Some(&"a".to_string()), 1);
         let next = q.next(100).unwrap();
         assert_eq!(next.seq, 2);
         assert!(next.body.is_none(), "waiting deliveries drop their body");
@@ -458,5 +527,48 @@ mod tests {
         q.place(p(2, Some("a")), 100);
         assert!(seqs(&mut q, 100).is_empty());
         assert_eq!(seqs(&mut q, 500), vec![1]);
+    }
+
+    #[test]
+    fn past_the_cap_a_busy_keys_deliveries_are_forgotten_and_read_back_in_order() {
+        let mut q = Queue::default();
+        let last_waiting = 1 + MAX_WAITING as i64;
+        for s in 1..=last_waiting + 1 {
+            q.place(p(s, Some("a")), 0);
+        }
+        q.place(p(last_waiting + 2, Some("b")), 0);
+        assert_eq!(seqs(&mut q, 0), vec![1, last_waiting + 2]);
+        assert_eq!(q.waiting_len, MAX_WAITING, "the cap holds");
+        assert!(q.forgotten.contains("a"));
+        for s in 1..last_waiting {
+            q.release(Some(&"a".to_string()), s);
+            assert_eq!(seqs(&mut q, 0), vec![s + 1]);
+        }
+        q.release(Some(&"a".to_string()), last_waiting);
+        assert!(
+            seqs(&mut q, 0).is_empty(),
+            "the forgotten one is in the store"
+        );
+        assert_eq!(q.refills, vec![("a".to_string(), last_waiting)]);
+        assert_eq!(q.examined_up_to(), last_waiting + 2);
+        q.refills.clear();
+        q.refill("a".into(), vec![p(last_waiting + 1, Some("a"))], false);
+        assert_eq!(seqs(&mut q, 0), vec![last_waiting + 1]);
+        assert!(!q.forgotten.contains("a"));
+        q.release(Some(&"a".to_string()), last_waiting + 1);
+        assert!(!q.busy.contains("a"));
+    }
+
+    #[test]
+    fn a_read_back_stops_before_deliveries_not_yet_examined() {
+        let mut q = Queue::default();
+        q.place(p(1, Some("a")), 0);
+        q.next(0).unwrap();
+        q.forgotten.insert("a".into());
+        q.place(p(2, Some("a")), 0);
+        q.place(p(3, Some("a")), 0);
+        assert_eq!(q.examined_up_to(), 1, "2 and 3 are still in ready");
+        assert!(seqs(&mut q, 0).is_empty(), "forgotten behind 1");
+        assert_eq!(q.examined_up_to(), 3);
     }
 }

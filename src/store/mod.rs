@@ -180,13 +180,36 @@ pub struct RouteStats {
 }
 
 /// Everything the pipeline writes for one tailer batch.
-#[derive(Debug, Default)]
+///
+/// The deliveries come as an iterator so that the store can write them in chunks as they are
+/// rendered: a batch of 1,000 events for 20 routes never holds 20,000 bodies in memory at once.
 pub struct BatchWrite<'a> {
     pub cursor: Option<&'a Cursor>,
-    pub deliveries: Vec<NewDelivery>,
+    pub deliveries: Box<dyn Iterator<Item = NewDelivery> + Send + 'a>,
     pub records: &'a [((String, i64), Arc<Record>)],
     /// Matched events not queued because `enabled = false`.
     pub skipped_disabled: u64,
+}
+
+impl Default for BatchWrite<'_> {
+    fn default() -> Self {
+        BatchWrite {
+            cursor: None,
+            deliveries: Box::new(std::iter::empty()),
+            records: &[],
+            skipped_disabled: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for BatchWrite<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchWrite")
+            .field("cursor", &self.cursor)
+            .field("records", &self.records.len())
+            .field("skipped_disabled", &self.skipped_disabled)
+            .finish_non_exhaustive()
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -203,6 +226,15 @@ pub trait Store: Send + Sync + 'static {
         keys: &[(String, i64)],
     ) -> impl Future<Output = Result<HashMap<(String, i64), Arc<Record>>>> + Send;
 
+    /// One ordering key's pending deliveries with `after < seq <= up_to`, in order.
+    fn pending_of_key(
+        &self,
+        route: &str,
+        key: &str,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Pending>>> + Send;
     /// Pending deliveries of `route` with `seq > after`, in order, bodies included.
     fn pending(
         &self,

@@ -39,13 +39,23 @@ pub struct SqliteStore {
 }
 
 fn migrations() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("migrations/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    let migration = |version, name: &str, sql: &'static str| {
+        Migration::new(
+            version,
+            name.to_string().into(),
+            MigrationType::Simple,
+            AssertSqlSafe(sql).into_sql_str(),
+            false,
+        )
+    };
+    Migrator::with_migrations(vec![
+        migration(1, "init", include_str!("migrations/0001_init.sql")),
+        migration(
+            2,
+            "pending by key",
+            include_str!("migrations/0002_pending_by_key.sql"),
+        ),
+    ])
 }
 
 impl SqliteStore {
@@ -214,15 +224,21 @@ fn like_pattern(pattern: &str) -> String {
 
 async fn insert_deliveries(
     conn: &mut SqliteConnection,
-    deliveries: &[super::NewDelivery],
+    deliveries: &mut (dyn Iterator<Item = super::NewDelivery> + Send + '_),
 ) -> std::result::Result<Vec<i64>, sqlx::Error> {
-    let mut seqs = Vec::with_capacity(deliveries.len());
-    for chunk in deliveries.chunks(ROWS_PER_STATEMENT) {
+    let mut seqs = Vec::new();
+    let mut chunk = Vec::with_capacity(ROWS_PER_STATEMENT);
+    loop {
+        chunk.clear();
+        chunk.extend((&mut *deliveries).take(ROWS_PER_STATEMENT));
+        if chunk.is_empty() {
+            break;
+        }
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (id, route, log_id, eventname, object, ordering_key, status, \
              created_at, next_attempt_at, headers, body, last_error, finished_at) ",
         );
-        qb.push_values(chunk, |mut b, d| {
+        qb.push_values(&chunk, |mut b, d| {
             b.push_bind(&d.id)
                 .push_bind(&d.route)
                 .push_bind(d.log_id)
@@ -360,8 +376,9 @@ impl Store for SqliteStore {
     async fn commit_batch(&self, batch: BatchWrite<'_>) -> Result<Vec<i64>> {
         let now = now_ms();
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
+        let mut deliveries = batch.deliveries;
         let run = async {
-            let seqs = insert_deliveries(&mut tx, &batch.deliveries).await?;
+            let seqs = insert_deliveries(&mut tx, &mut deliveries).await?;
             upsert_records(&mut tx, batch.records, now).await?;
             if batch.skipped_disabled > 0 {
                 sqlx::query(
@@ -421,6 +438,33 @@ impl Store for SqliteStore {
             }
         }
         Ok(out)
+    }
+
+    async fn pending_of_key(
+        &self,
+        route: &str,
+        key: &str,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<Pending>> {
+        let rows = sqlx::query(
+            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+             FROM deliveries WHERE route = ? AND ordering_key = ? AND status = 'pending' \
+             AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+        )
+        .bind(route)
+        .bind(key)
+        .bind(after)
+        .bind(up_to)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| pending_from_row(r, true))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     async fn pending(&self, route: &str, after: i64, limit: u32) -> Result<Vec<Pending>> {

@@ -52,7 +52,7 @@ async fn store_behind(path: &std::path::Path) {
     let seqs = store
         .commit_batch(BatchWrite {
             cursor: Some(&cursor),
-            deliveries: vec![delivery],
+            deliveries: Box::new(std::iter::once(delivery)),
             ..Default::default()
         })
         .await

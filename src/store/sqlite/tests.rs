@@ -36,11 +36,14 @@ async fn batches_attempts_and_retries_round_trip() {
     let seqs = store
         .commit_batch(BatchWrite {
             cursor: Some(&cursor),
-            deliveries: vec![
-                delivery("a", 1, "k1"),
-                delivery("a", 2, "k1"),
-                delivery("b", 2, "k2"),
-            ],
+            deliveries: Box::new(
+                vec![
+                    delivery("a", 1, "k1"),
+                    delivery("a", 2, "k1"),
+                    delivery("b", 2, "k2"),
+                ]
+                .into_iter(),
+            ),
             records: &records,
             skipped_disabled: 0,
         })
