@@ -29,8 +29,47 @@ impl<S: Store> RecordMemory for StoreMemory<S> {
     }
 }
 
+/// What the store already holds as each record's last-known copy (hashes of the table and
+/// id, and of the record's JSON), so a record read again unchanged (a course viewed a
+/// thousand times) is not rewritten each time.
+#[derive(Default)]
+struct StoredRecords(HashMap<u64, u64>);
+
+/// Records keyed by (table, id), as the pipeline read them.
+type ReadRecords = Vec<((String, i64), Arc<Record>)>;
+
+impl StoredRecords {
+    /// Bounds the memory: past this, forget everything and write each record once more.
+    const MAX: usize = 50_000;
+
+    fn hashes(key: &(String, i64), record: &Record) -> (u64, u64) {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let h = BuildHasherDefault::<DefaultHasher>::default();
+        let json = serde_json::to_string(record).unwrap_or_default();
+        (h.hash_one(key), h.hash_one(json))
+    }
+
+    /// The records that differ from what the store holds, with their hashes.
+    fn changed(&self, read: &[((String, i64), Arc<Record>)]) -> (ReadRecords, Vec<(u64, u64)>) {
+        read.iter()
+            .map(|(k, r)| ((k, r), Self::hashes(k, r)))
+            .filter(|(_, (key, json))| self.0.get(key) != Some(json))
+            .map(|((k, r), h)| ((k.clone(), r.clone()), h))
+            .unzip()
+    }
+
+    /// The store committed these.
+    fn stored(&mut self, hashes: Vec<(u64, u64)>) {
+        if self.0.len() + hashes.len() > Self::MAX {
+            self.0.clear();
+        }
+        self.0.extend(hashes);
+    }
+}
+
 pub struct Outbox<S: Store> {
     pipeline: Pipeline,
+    stored_records: StoredRecords,
     /// Parallel to the router's routes.
     routes: Vec<Arc<RouteRuntime>>,
     store: Arc<S>,
@@ -52,6 +91,7 @@ impl<S: Store> Outbox<S> {
     ) -> Self {
         Outbox {
             pipeline,
+            stored_records: StoredRecords::default(),
             routes,
             store,
             dispatcher,
@@ -134,7 +174,9 @@ impl<S: Store> Outbox<S> {
 impl<S: Store> BatchSink for Outbox<S> {
     async fn store(&mut self, batch: &Batch) -> Result<(), SinkError> {
         let mut memory = StoreMemory(self.store.clone());
+        let started = std::time::Instant::now();
         let processed = self.pipeline.process(&batch.rows, &mut memory).await?;
+        let processed_at = started.elapsed();
         let now = now_ms();
         let matched: u64 = processed
             .envelopes
@@ -156,14 +198,21 @@ impl<S: Store> BatchSink for Outbox<S> {
         } else {
             BTreeSet::new()
         };
+        let (records, hashes) = self.stored_records.changed(&processed.read);
         self.store
             .commit_batch(BatchWrite {
                 cursor: Some(&batch.cursor),
                 deliveries,
-                records: &processed.read,
+                records: &records,
                 skipped_disabled: skipped,
             })
             .await?;
+        self.stored_records.stored(hashes);
+        tracing::trace!(
+            read_us = processed_at.as_micros() as u64,
+            stored_us = (started.elapsed() - processed_at).as_micros() as u64,
+            "outbox"
+        );
         if let Some(d) = &self.dispatcher {
             for &i in &touched {
                 d.notify(&self.routes[i].name);

@@ -130,15 +130,21 @@ async fn watch_control<S: Store>(
 
 /// Writes attempts as they come, many per transaction. When the store fails (a full disk),
 /// keeps the batch and tries again: attempts are never dropped.
+/// How long the attempts writer waits for more attempts before committing.
+const COALESCE: Duration = Duration::from_millis(5);
+
 async fn write_attempts<S: Store>(store: Arc<S>, mut rx: mpsc::Receiver<AttemptRecord>) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     let mut failing = false;
     while let Some(first) = rx.recv().await {
         batch.push(first);
+        // Gather what arrives in the next few milliseconds too: one transaction for many
+        // attempts leaves the store's write lock free for the outbox (live latency).
+        let deadline = tokio::time::Instant::now() + COALESCE;
         while batch.len() < WRITE_BATCH {
-            match rx.try_recv() {
-                Ok(a) => batch.push(a),
-                Err(_) => break,
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(a)) => batch.push(a),
+                Ok(None) | Err(_) => break,
             }
         }
         loop {

@@ -449,9 +449,10 @@ fn log_attempt(rt: &RouteRuntime, p: &Pending, n: u32, sent: &Sent, outcome: Out
     let route = rt.name.as_str();
     let error = sent.error.as_deref().map(|e| rt.scrub(e));
     match outcome {
-        Outcome::Delivered => {
-            tracing::debug!(route, id = %p.id, attempt = n, status = ?sent.status, "delivered")
-        }
+        Outcome::Delivered => tracing::debug!(
+            route, id = %p.id, attempt = n, status = ?sent.status,
+            queued_ms = now_ms() - p.created_at, "delivered"
+        ),
         Outcome::Retry { next_attempt_at } => tracing::info!(
             route, id = %p.id, attempt = n, status = ?sent.status, error = ?error,
             retry_in_ms = next_attempt_at - now_ms(), "attempt failed; will retry"

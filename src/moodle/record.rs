@@ -109,18 +109,29 @@ impl RecordReader {
         for (table, id) in wanted {
             by_table.entry(table.as_str()).or_default().push(*id);
         }
-        let mut out = HashMap::new();
+        let mut jobs = Vec::new();
         for (table, mut ids) in by_table {
             let Some(info) = self.table_info(table).await? else {
                 continue;
             };
             ids.sort_unstable();
             ids.dedup();
-            for chunk in ids.chunks(IDS_PER_QUERY) {
-                for record in self.fetch_rows(table, &info, chunk).await? {
-                    if let Some(id) = record.get("id").and_then(Value::as_i64) {
-                        out.insert((table.to_string(), id), record);
-                    }
+            jobs.push((table, info, ids));
+        }
+        // The tables' queries go out together (the pool has several connections): a batch
+        // waits for its slowest table, not for the sum of them.
+        let queries = jobs.iter().flat_map(|(table, info, ids)| {
+            ids.chunks(IDS_PER_QUERY).map(move |chunk| async move {
+                self.fetch_rows(table, info, chunk)
+                    .await
+                    .map(|records| (*table, records))
+            })
+        });
+        let mut out = HashMap::new();
+        for (table, records) in futures_util::future::try_join_all(queries).await? {
+            for record in records {
+                if let Some(id) = record.get("id").and_then(Value::as_i64) {
+                    out.insert((table.to_string(), id), record);
                 }
             }
         }

@@ -181,6 +181,9 @@ impl Tailer {
     ) {
         let mut outage = Outage::default();
         while !shutdown.is_cancelled() {
+            // Polls keep their cadence: the time spent storing a batch counts against the
+            // pause, so a row waits for the next poll at most `poll_interval`.
+            let polled_at = tokio::time::Instant::now();
             let pause = match self.poll().await {
                 Ok(batch) => {
                     outage.db_recovered();
@@ -189,11 +192,16 @@ impl Tailer {
                     }
                     self.deliver(batch, sink, &mut outage).await
                 }
-                Err(e) => outage.db_failed(&e),
+                Err(e) => Pause::Backoff(outage.db_failed(&e)),
+            };
+            let next = match pause {
+                Pause::Cadence => polled_at + self.opts.poll_interval,
+                Pause::None => tokio::time::Instant::now(),
+                Pause::Backoff(d) => tokio::time::Instant::now() + d,
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep_until(next) => {}
             }
         }
     }
@@ -203,24 +211,41 @@ impl Tailer {
         batch: Batch,
         sink: &mut S,
         outage: &mut Outage,
-    ) -> Duration {
+    ) -> Pause {
         log_batch(&batch);
         if batch.is_noop(&self.cursor) {
-            return self.opts.poll_interval;
+            return Pause::Cadence;
         }
+        let started = std::time::Instant::now();
         match sink.store(&batch).await {
             Ok(()) => {
+                tracing::debug!(
+                    rows = batch.rows.len(),
+                    last_id = batch.cursor.last_id,
+                    stored_in_us = started.elapsed().as_micros() as u64,
+                    "batch stored"
+                );
                 outage.sink_recovered();
                 self.ack(&batch);
                 if batch.full {
-                    Duration::ZERO
+                    Pause::None
                 } else {
-                    self.opts.poll_interval
+                    Pause::Cadence
                 }
             }
-            Err(e) => outage.sink_failed(&*e),
+            Err(e) => Pause::Backoff(outage.sink_failed(&*e)),
         }
     }
+}
+
+/// When the next poll happens.
+enum Pause {
+    /// `poll_interval` after the last poll began.
+    Cadence,
+    /// At once: the last batch was full, more is waiting.
+    None,
+    /// After an outage's backoff.
+    Backoff(Duration),
 }
 
 fn log_batch(batch: &Batch) {

@@ -67,6 +67,10 @@ pub struct Args {
     /// The nosey binary to measure (default: the one beside this program).
     #[arg(long)]
     nosey: Option<PathBuf>,
+    /// Run nosey under `perf record -g`, writing `scan.perf`, `deliver.perf` and
+    /// `latency.perf` into this folder (of the last run).
+    #[arg(long)]
+    profile: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -24,17 +24,31 @@ pub struct Phase<'a> {
 
 pub struct NoseyProc {
     child: Child,
+    /// nosey's own pid (the child's, or under `perf record` its child's).
+    pid: u32,
     pub dir: tempfile::TempDir,
     store: Option<SqlitePool>,
 }
 
 impl NoseyProc {
-    pub fn start(nosey: &Path, phase: &Phase<'_>) -> Result<NoseyProc> {
+    /// Starts `nosey run`; with `profile`, under `perf record` writing that file.
+    pub fn start(nosey: &Path, phase: &Phase<'_>, profile: Option<&Path>) -> Result<NoseyProc> {
         let dir = tempfile::Builder::new().prefix("nosey-bench").tempdir()?;
         let config = dir.path().join("nosey.toml");
         std::fs::write(&config, config_text(dir.path(), phase))?;
         let log = std::fs::File::create(dir.path().join("nosey.log"))?;
-        let child = Command::new(nosey)
+        let mut cmd = match profile {
+            Some(out) => {
+                let mut c = Command::new("perf");
+                c.args(["record", "-F", "999", "-g", "-o"])
+                    .arg(out)
+                    .arg("--")
+                    .arg(nosey);
+                c
+            }
+            None => Command::new(nosey),
+        };
+        let child = cmd
             .arg("--config")
             .arg(&config)
             .arg("run")
@@ -42,15 +56,21 @@ impl NoseyProc {
             .stderr(log)
             .spawn()
             .with_context(|| format!("cannot start {}", nosey.display()))?;
+        let pid = if profile.is_some() {
+            child_of(child.id())?
+        } else {
+            child.id()
+        };
         Ok(NoseyProc {
             child,
+            pid,
             dir,
             store: None,
         })
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     pub fn store_path(&self) -> PathBuf {
@@ -93,8 +113,9 @@ impl NoseyProc {
         Ok(())
     }
 
-    /// SIGTERM, then wait for the clean exit (which checkpoints the store).
-    pub async fn stop(mut self) -> Result<tempfile::TempDir> {
+    /// SIGTERM, then wait for the clean exit (which checkpoints the store). With `keep_log`,
+    /// nosey's log is copied there.
+    pub async fn stop(mut self, keep_log: Option<&Path>) -> Result<tempfile::TempDir> {
         if let Some(pool) = self.store.take() {
             pool.close().await;
         }
@@ -110,6 +131,9 @@ impl NoseyProc {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(to) = keep_log {
+            std::fs::copy(self.dir.path().join("nosey.log"), to)?;
+        }
         let dir = tempfile::Builder::new().prefix("nosey-bench").tempdir()?;
         Ok(std::mem::replace(&mut self.dir, dir))
     }
@@ -120,6 +144,23 @@ impl Drop for NoseyProc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The first child of `pid` (nosey under `perf record`), once it exists.
+fn child_of(pid: u32) -> Result<u32> {
+    for _ in 0..200 {
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        if let Some(c) = children
+            .split_whitespace()
+            .next()
+            .and_then(|c| c.parse().ok())
+        {
+            return Ok(c);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    anyhow::bail!("perf did not start nosey")
 }
 
 fn config_text(dir: &Path, p: &Phase<'_>) -> String {

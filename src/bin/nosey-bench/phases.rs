@@ -92,6 +92,18 @@ fn phase<'a>(
     }
 }
 
+/// Where `perf record` writes this phase's profile, with `--profile`.
+fn profile(args: &Args, name: &str) -> Option<std::path::PathBuf> {
+    let dir = args.profile.as_ref()?;
+    let _ = std::fs::create_dir_all(dir);
+    Some(dir.join(format!("{name}.perf")))
+}
+
+/// Where nosey's log of this phase is kept, with `--profile`.
+fn kept_log(args: &Args, name: &str) -> Option<std::path::PathBuf> {
+    Some(args.profile.as_ref()?.join(format!("{name}.log")))
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -106,7 +118,11 @@ async fn scan(
     let end = site.max_id().await?;
     let rows = site.rows_after(0).await?;
     let started = Instant::now();
-    let mut p = NoseyProc::start(nosey, &phase(args, site, rx, "beginning".into(), NOTHING))?;
+    let mut p = NoseyProc::start(
+        nosey,
+        &phase(args, site, rx, "beginning".into(), NOTHING),
+        profile(args, "scan").as_deref(),
+    )?;
     let mut quarters = [0.0; 4];
     let mut next_quarter = 0;
     loop {
@@ -126,7 +142,7 @@ async fn scan(
     }
     let secs = started.elapsed().as_secs_f64();
     let peak = mib(usage(p.pid()).peak_rss_kib);
-    p.stop().await?;
+    p.stop(kept_log(args, "scan").as_deref()).await?;
     let rate = rows as f64 / secs;
     eprintln!(
         "[bench]   scan: {rows} rows in {secs:.2} s = {rate:.0} rows/s, peak RSS {peak:.1} MiB"
@@ -153,6 +169,7 @@ async fn deliver(args: &Args, nosey: &Path, site: &Site, rx: &Handle) -> Result<
     let mut p = NoseyProc::start(
         nosey,
         &phase(args, site, rx, format!("after:{after}"), EVERYTHING),
+        profile(args, "deliver").as_deref(),
     )?;
     let stats = loop {
         p.check_alive()?;
@@ -171,7 +188,7 @@ async fn deliver(args: &Args, nosey: &Path, site: &Site, rx: &Handle) -> Result<
     let secs = (stats.last_us - started_us) as f64 / 1e6;
     let u = usage(p.pid());
     let store = p.store_path();
-    let dir = p.stop().await?;
+    let dir = p.stop(kept_log(args, "deliver").as_deref()).await?;
     let bytes = store_bytes(&store);
     let bodies = crate::ceiling::bodies(&store, events as usize).await?;
     drop(dir);
@@ -203,7 +220,11 @@ struct Latency {
 
 /// Requests written one transaction each at `--rate` log rows a second while nosey follows.
 async fn latency(args: &Args, nosey: &Path, site: &mut Site, rx: &Handle) -> Result<Latency> {
-    let mut p = NoseyProc::start(nosey, &phase(args, site, rx, "now".into(), EVERYTHING))?;
+    let mut p = NoseyProc::start(
+        nosey,
+        &phase(args, site, rx, "now".into(), EVERYTHING),
+        profile(args, "latency").as_deref(),
+    )?;
     let end = site.max_id().await?;
     let ready = Instant::now();
     while p.cursor().await? < end {
@@ -235,7 +256,7 @@ async fn latency(args: &Args, nosey: &Path, site: &mut Site, rx: &Handle) -> Res
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let receipts: std::collections::HashMap<i64, i64> = rx.receipts().await?.into_iter().collect();
-    p.stop().await?;
+    p.stop(kept_log(args, "latency").as_deref()).await?;
     let mut ms: Vec<f64> = committed
         .iter()
         .filter_map(|(id, at)| receipts.get(id).map(|got| (got - at) as f64 / 1000.0))

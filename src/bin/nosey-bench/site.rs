@@ -133,7 +133,7 @@ impl Site {
     fn next_request(&mut self) -> Request {
         // A second of site time every 50 requests keeps timecreated plausible.
         self.requests += 1;
-        self.clock += i64::from(self.requests % 50 == 0);
+        self.clock += i64::from(self.requests.is_multiple_of(50));
         self.sim.next_request(self.clock)
     }
 
