@@ -55,6 +55,7 @@ fn migrations() -> Migrator {
             "pending by key",
             include_str!("migrations/0002_pending_by_key.sql"),
         ),
+        migration(3, "payloads", include_str!("migrations/0003_payloads.sql")),
     ])
 }
 
@@ -236,7 +237,7 @@ async fn insert_deliveries(
         }
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (id, route, log_id, eventname, object, ordering_key, status, \
-             created_at, next_attempt_at, headers, body, last_error, finished_at) ",
+             created_at, next_attempt_at, last_error, finished_at) ",
         );
         qb.push_values(&chunk, |mut b, d| {
             b.push_bind(&d.id)
@@ -252,16 +253,24 @@ async fn insert_deliveries(
                 })
                 .push_bind(d.created_at)
                 .push_bind(d.created_at)
-                .push_bind(&d.headers)
-                .push_bind(&d.body)
                 .push_bind(&d.dead_reason)
                 .push_bind(d.dead_reason.as_ref().map(|_| d.created_at));
         });
         qb.push(" RETURNING seq");
         let rows = qb.build().fetch_all(&mut *conn).await?;
-        for r in rows {
-            seqs.push(r.try_get::<i64, _>(0)?);
-        }
+        // Rowids are given in VALUES order, whatever order RETURNING lists them in.
+        let mut chunk_seqs = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        chunk_seqs.sort_unstable();
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO payloads (seq, headers, body) ");
+        qb.push_values(chunk.iter().zip(&chunk_seqs), |mut b, (d, seq)| {
+            b.push_bind(*seq).push_bind(&d.headers).push_bind(&d.body);
+        });
+        qb.build().execute(&mut *conn).await?;
+        seqs.extend(chunk_seqs);
     }
     Ok(seqs)
 }
@@ -449,7 +458,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Pending>> {
         let rows = sqlx::query(
-            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
+             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
              FROM deliveries WHERE route = ? AND ordering_key = ? AND status = 'pending' \
              AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
         )
@@ -469,7 +479,8 @@ impl Store for SqliteStore {
 
     async fn pending(&self, route: &str, after: i64, limit: u32) -> Result<Vec<Pending>> {
         let rows = sqlx::query(
-            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
+             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
              FROM deliveries WHERE route = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(route)
@@ -485,7 +496,7 @@ impl Store for SqliteStore {
     }
 
     async fn body(&self, seq: i64) -> Result<Option<Bytes>> {
-        let row = sqlx::query("SELECT body FROM deliveries WHERE seq = ?")
+        let row = sqlx::query("SELECT body FROM payloads WHERE seq = ?")
             .bind(seq)
             .fetch_optional(&self.reader)
             .await
@@ -514,7 +525,8 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
             let rows = sqlx::query(
-                "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, body \
+                "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
+             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
                  FROM deliveries WHERE route = ? AND manual = 1 ORDER BY seq",
             )
             .bind(route)
@@ -595,7 +607,10 @@ impl Store for SqliteStore {
 
     async fn show(&self, id: &str) -> Result<Option<DeliveryDetail>> {
         let sql = AssertSqlSafe(format!(
-            "SELECT {ROW_COLUMNS}, headers, body FROM deliveries WHERE id = ?"
+            "SELECT {ROW_COLUMNS}, \
+             (SELECT headers FROM payloads p WHERE p.seq = deliveries.seq) AS headers, \
+             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
+             FROM deliveries WHERE id = ?"
         ));
         let Some(r) = sqlx::query(sql)
             .bind(id)
@@ -678,13 +693,15 @@ impl Store for SqliteStore {
     async fn prune(&self, before: i64) -> Result<u64> {
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            sqlx::query(
-                "DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries \
-                 WHERE status = 'delivered' AND finished_at < ?)",
-            )
-            .bind(before)
-            .execute(&mut *tx)
-            .await?;
+            for table in ["attempts WHERE delivery_seq", "payloads WHERE seq"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} IN (SELECT seq FROM deliveries \
+                     WHERE status = 'delivered' AND finished_at < ?)"
+                )))
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+            }
             let n = sqlx::query(
                 "DELETE FROM deliveries WHERE status = 'delivered' AND finished_at < ?",
             )

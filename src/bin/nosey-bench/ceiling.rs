@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 pub async fn bodies(store: &Path, limit: usize) -> Result<Vec<Bytes>> {
     let opts = SqliteConnectOptions::new().filename(store).read_only(true);
     let pool = SqlitePool::connect_with(opts).await?;
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT body FROM deliveries ORDER BY seq LIMIT ?")
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT body FROM payloads ORDER BY seq LIMIT ?")
         .bind(limit as i64)
         .fetch_all(&pool)
         .await?;

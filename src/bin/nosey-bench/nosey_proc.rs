@@ -40,7 +40,7 @@ impl NoseyProc {
         let mut cmd = match profile {
             Some(out) => {
                 let mut c = Command::new("perf");
-                c.args(["record", "-F", "999", "-g", "-o"])
+                c.args(["record", "-F", "999", "--call-graph", "dwarf,16384", "-o"])
                     .arg(out)
                     .arg("--")
                     .arg(nosey);

@@ -125,3 +125,33 @@ async fn batches_attempts_and_retries_round_trip() {
     store.set_paused("a", true).await.unwrap();
     assert!(store.paused_routes().await.unwrap().contains("a"));
 }
+
+/// A store written by a version before the payloads table keeps its queued bodies.
+#[tokio::test]
+async fn queued_bodies_survive_the_move_to_the_payloads_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let opts = SqliteConnectOptions::from_str("sqlite://")
+        .unwrap()
+        .filename(&path)
+        .create_if_missing(true);
+    let pool = SqlitePool::connect_with(opts).await.unwrap();
+    let mut first = migrations();
+    first.migrations = std::borrow::Cow::Owned(first.migrations[..1].to_vec());
+    first.run(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO deliveries (id, route, log_id, eventname, status, created_at, \
+         next_attempt_at, headers, body) VALUES ('msg_1', 'a', 7, 'e', 'pending', 1, 1, '{}', ?)",
+    )
+    .bind(&b"{\"old\":true}"[..])
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    let pending = store.pending("a", 0, 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].body.as_deref(), Some(&b"{\"old\":true}"[..]));
+    let shown = store.show("msg_1").await.unwrap().unwrap();
+    assert_eq!(shown.body, "{\"old\":true}");
+}
