@@ -30,8 +30,8 @@ use nosey::sim::OtherFormat;
 pub struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
-    /// PostgreSQL admin URL (a superuser; the benchmark creates and drops the database
-    /// `nosey_bench`).
+    /// PostgreSQL admin URL (a superuser; the benchmark drops and recreates the database
+    /// `nosey_bench` and leaves it for inspection).
     #[arg(long, env = "NOSEY_TEST_PG_ADMIN_URL", hide_env_values = true)]
     pg_url: Option<String>,
     /// Benchmark MariaDB/MySQL instead of PostgreSQL.
@@ -67,8 +67,9 @@ pub struct Args {
     /// The nosey binary to measure (default: the one beside this program).
     #[arg(long)]
     nosey: Option<PathBuf>,
-    /// Run nosey under `perf record -g`, writing `scan.perf`, `deliver.perf` and
-    /// `latency.perf` into this folder (of the last run).
+    /// Run nosey under `perf record --call-graph dwarf`, writing `scan.perf`,
+    /// `deliver.perf`, `latency.perf` and nosey's log of each phase into this folder (each
+    /// run overwrites the previous one's).
     #[arg(long)]
     profile: Option<PathBuf>,
 }
