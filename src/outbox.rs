@@ -35,26 +35,24 @@ impl<S: Store> RecordMemory for StoreMemory<S> {
 #[derive(Default)]
 struct StoredRecords(HashMap<u64, u64>);
 
-/// Records keyed by (table, id), as the pipeline read them.
-type ReadRecords = Vec<((String, i64), Arc<Record>)>;
+/// Records as the store keeps them: keyed by (table, id), as JSON text.
+type RecordsJson = Vec<((String, i64), String)>;
 
 impl StoredRecords {
     /// Bounds the memory: past this, forget everything and write each record once more.
     const MAX: usize = 50_000;
 
-    fn hashes(key: &(String, i64), record: &Record) -> (u64, u64) {
+    /// The records that differ from what the store holds, as JSON (each serialized once,
+    /// for the comparison and the store alike), with their hashes.
+    fn changed(&self, read: &[((String, i64), Arc<Record>)]) -> (RecordsJson, Vec<(u64, u64)>) {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let h = BuildHasherDefault::<DefaultHasher>::default();
-        let json = serde_json::to_string(record).unwrap_or_default();
-        (h.hash_one(key), h.hash_one(json))
-    }
-
-    /// The records that differ from what the store holds, with their hashes.
-    fn changed(&self, read: &[((String, i64), Arc<Record>)]) -> (ReadRecords, Vec<(u64, u64)>) {
         read.iter()
-            .map(|(k, r)| ((k, r), Self::hashes(k, r)))
-            .filter(|(_, (key, json))| self.0.get(key) != Some(json))
-            .map(|((k, r), h)| ((k.clone(), r.clone()), h))
+            .filter_map(|(key, record)| {
+                let json = serde_json::to_string(&**record).ok()?;
+                let hashes = (h.hash_one(key), h.hash_one(&json));
+                (self.0.get(&hashes.0) != Some(&hashes.1)).then(|| ((key.clone(), json), hashes))
+            })
             .unzip()
     }
 
@@ -174,45 +172,29 @@ impl<S: Store> Outbox<S> {
 impl<S: Store> BatchSink for Outbox<S> {
     async fn store(&mut self, batch: &Batch) -> Result<(), SinkError> {
         let mut memory = StoreMemory(self.store.clone());
-        let started = std::time::Instant::now();
         let processed = self.pipeline.process(&batch.rows, &mut memory).await?;
-        let processed_at = started.elapsed();
         let now = now_ms();
-        let matched: u64 = processed
-            .envelopes
+        // With the global switch off, matched events are counted, not queued.
+        let (envelopes, skipped) = if self.enabled {
+            (processed.envelopes.as_slice(), 0)
+        } else {
+            let matched = processed.envelopes.iter().map(|e| e.routes.len() as u64);
+            (&[][..], matched.sum())
+        };
+        let touched: BTreeSet<usize> = envelopes
             .iter()
-            .map(|e| e.routes.len() as u64)
-            .sum();
-        let skipped = if self.enabled { 0 } else { matched };
-        let deliveries: Box<dyn Iterator<Item = NewDelivery> + Send + '_> = if self.enabled {
-            Box::new(self.deliveries(&processed.envelopes, now))
-        } else {
-            Box::new(std::iter::empty())
-        };
-        let touched: BTreeSet<usize> = if self.enabled {
-            processed
-                .envelopes
-                .iter()
-                .flat_map(|e| e.routes.iter().copied())
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
+            .flat_map(|e| e.routes.iter().copied())
+            .collect();
         let (records, hashes) = self.stored_records.changed(&processed.read);
         self.store
             .commit_batch(BatchWrite {
                 cursor: Some(&batch.cursor),
-                deliveries,
+                deliveries: Box::new(self.deliveries(envelopes, now)),
                 records: &records,
                 skipped_disabled: skipped,
             })
             .await?;
         self.stored_records.stored(hashes);
-        tracing::trace!(
-            read_us = processed_at.as_micros() as u64,
-            stored_us = (started.elapsed() - processed_at).as_micros() as u64,
-            "outbox"
-        );
         if let Some(d) = &self.dispatcher {
             for &i in &touched {
                 d.notify(&self.routes[i].name);

@@ -128,11 +128,11 @@ async fn watch_control<S: Store>(
     }
 }
 
-/// Writes attempts as they come, many per transaction. When the store fails (a full disk),
-/// keeps the batch and tries again: attempts are never dropped.
 /// How long the attempts writer waits for more attempts before committing.
 const COALESCE: Duration = Duration::from_millis(5);
 
+/// Writes attempts as they come, many per transaction. When the store fails (a full disk),
+/// keeps the batch and tries again: attempts are never dropped.
 async fn write_attempts<S: Store>(store: Arc<S>, mut rx: mpsc::Receiver<AttemptRecord>) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     let mut failing = false;

@@ -164,10 +164,10 @@ impl Queue {
         self.ready.front().map_or(self.loaded_up_to, |p| p.seq - 1)
     }
 
-    /// A forgotten key's next deliveries, read back from the store (`full` when the read
-    /// hit its limit, so more may remain there).
-    fn refill(&mut self, key: String, list: Vec<Pending>, full: bool) {
-        if !full {
+    /// A forgotten key's next deliveries, read back from the store ([`KEY_BATCH`] at most:
+    /// a full read means more may remain there).
+    fn refill(&mut self, key: String, list: Vec<Pending>) {
+        if list.len() < KEY_BATCH as usize {
             // Everything of this key up to `loaded_up_to` is now in memory; later ones come
             // through the normal load.
             self.forgotten.remove(&key);
@@ -278,8 +278,7 @@ impl<S: Store> Lane<S> {
                 )
                 .await?;
             self.queue.refills.pop();
-            let full = list.len() == KEY_BATCH as usize;
-            self.queue.refill(key, list, full);
+            self.queue.refill(key, list);
         }
         if !self.queue.wants_more() {
             return Ok(());
@@ -553,7 +552,7 @@ mod tests {
         assert_eq!(q.refills, vec![("a".to_string(), last_waiting)]);
         assert_eq!(q.examined_up_to(), last_waiting + 2);
         q.refills.clear();
-        q.refill("a".into(), vec![p(last_waiting + 1, Some("a"))], false);
+        q.refill("a".into(), vec![p(last_waiting + 1, Some("a"))]);
         assert_eq!(seqs(&mut q, 0), vec![last_waiting + 1]);
         assert!(!q.forgotten.contains("a"));
         q.release(Some(&"a".to_string()), last_waiting + 1);

@@ -196,7 +196,7 @@ impl Tailer {
             };
             let next = match pause {
                 Pause::Cadence => polled_at + self.opts.poll_interval,
-                Pause::None => tokio::time::Instant::now(),
+                Pause::Now => tokio::time::Instant::now(),
                 Pause::Backoff(d) => tokio::time::Instant::now() + d,
             };
             tokio::select! {
@@ -228,7 +228,7 @@ impl Tailer {
                 outage.sink_recovered();
                 self.ack(&batch);
                 if batch.full {
-                    Pause::None
+                    Pause::Now
                 } else {
                     Pause::Cadence
                 }
@@ -243,7 +243,7 @@ enum Pause {
     /// `poll_interval` after the last poll began.
     Cadence,
     /// At once: the last batch was full, more is waiting.
-    None,
+    Now,
     /// After an outage's backoff.
     Backoff(Duration),
 }

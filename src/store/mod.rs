@@ -186,7 +186,8 @@ pub struct RouteStats {
 pub struct BatchWrite<'a> {
     pub cursor: Option<&'a Cursor>,
     pub deliveries: Box<dyn Iterator<Item = NewDelivery> + Send + 'a>,
-    pub records: &'a [((String, i64), Arc<Record>)],
+    /// The records read, as JSON text, to keep as their last-known copies.
+    pub records: &'a [((String, i64), String)],
     /// Matched events not queued because `enabled = false`.
     pub skipped_disabled: u64,
 }

@@ -166,7 +166,19 @@ impl SqliteStore {
     }
 }
 
-fn pending_from_row(r: &SqliteRow, with_body: bool) -> std::result::Result<Pending, sqlx::Error> {
+/// The columns a lane needs of a pending delivery, its body (from `payloads`) included.
+macro_rules! select_pending {
+    () => {
+        "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
+         (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body FROM deliveries "
+    };
+}
+
+fn pendings(rows: &[SqliteRow]) -> std::result::Result<Vec<Pending>, sqlx::Error> {
+    rows.iter().map(pending_from_row).collect()
+}
+
+fn pending_from_row(r: &SqliteRow) -> std::result::Result<Pending, sqlx::Error> {
     Ok(Pending {
         seq: r.try_get("seq")?,
         id: r.try_get("id")?,
@@ -175,11 +187,7 @@ fn pending_from_row(r: &SqliteRow, with_body: bool) -> std::result::Result<Pendi
         created_at: r.try_get("created_at")?,
         next_attempt_at: r.try_get("next_attempt_at")?,
         manual: r.try_get::<i64, _>("manual")? != 0,
-        body: if with_body {
-            Some(Bytes::from(r.try_get::<Vec<u8>, _>("body")?))
-        } else {
-            None
-        },
+        body: Some(Bytes::from(r.try_get::<Vec<u8>, _>("body")?)),
     })
 }
 
@@ -277,15 +285,14 @@ async fn insert_deliveries(
 
 async fn upsert_records(
     conn: &mut SqliteConnection,
-    records: &[((String, i64), Arc<Record>)],
+    records: &[((String, i64), String)],
     now: i64,
 ) -> std::result::Result<(), sqlx::Error> {
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO records (tbl, id, record, seen_at) ");
-        qb.push_values(chunk, |mut b, ((table, id), record)| {
-            let json = serde_json::to_string(&**record).unwrap_or_default();
-            b.push_bind(table.clone())
+        qb.push_values(chunk, |mut b, ((table, id), json)| {
+            b.push_bind(table)
                 .push_bind(*id)
                 .push_bind(json)
                 .push_bind(now);
@@ -457,12 +464,11 @@ impl Store for SqliteStore {
         up_to: i64,
         limit: u32,
     ) -> Result<Vec<Pending>> {
-        let rows = sqlx::query(
-            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
-             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
-             FROM deliveries WHERE route = ? AND ordering_key = ? AND status = 'pending' \
-             AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-        )
+        let rows = sqlx::query(concat!(
+            select_pending!(),
+            "WHERE route = ? AND ordering_key = ? AND status = 'pending' \
+             AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+        ))
         .bind(route)
         .bind(key)
         .bind(after)
@@ -471,28 +477,21 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(|e| self.err(e))?;
-        rows.iter()
-            .map(|r| pending_from_row(r, true))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.err(e))
+        pendings(&rows).map_err(|e| self.err(e))
     }
 
     async fn pending(&self, route: &str, after: i64, limit: u32) -> Result<Vec<Pending>> {
-        let rows = sqlx::query(
-            "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
-             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
-             FROM deliveries WHERE route = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-        )
+        let rows = sqlx::query(concat!(
+            select_pending!(),
+            "WHERE route = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?"
+        ))
         .bind(route)
         .bind(after)
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await
         .map_err(|e| self.err(e))?;
-        rows.iter()
-            .map(|r| pending_from_row(r, true))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.err(e))
+        pendings(&rows).map_err(|e| self.err(e))
     }
 
     async fn body(&self, seq: i64) -> Result<Option<Bytes>> {
@@ -524,11 +523,10 @@ impl Store for SqliteStore {
     async fn take_manual(&self, route: &str) -> Result<Vec<Pending>> {
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let run = async {
-            let rows = sqlx::query(
-                "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
-             (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body \
-                 FROM deliveries WHERE route = ? AND manual = 1 ORDER BY seq",
-            )
+            let rows = sqlx::query(concat!(
+                select_pending!(),
+                "WHERE route = ? AND manual = 1 ORDER BY seq"
+            ))
             .bind(route)
             .fetch_all(&mut *tx)
             .await?;
@@ -536,9 +534,7 @@ impl Store for SqliteStore {
                 .bind(route)
                 .execute(&mut *tx)
                 .await?;
-            rows.iter()
-                .map(|r| pending_from_row(r, true))
-                .collect::<std::result::Result<Vec<_>, _>>()
+            pendings(&rows)
         }
         .await;
         self.end_write(tx, run).await.map_err(|e| self.err(e))

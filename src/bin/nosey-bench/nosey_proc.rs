@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use nosey::moodle::cursor::Cursor;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 /// The signing secret of the benchmark's route (signing is part of the work measured).
@@ -94,9 +95,8 @@ impl NoseyProc {
             .await
             .unwrap_or(None);
         Ok(state
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| v["last_id"].as_i64())
-            .unwrap_or(0))
+            .and_then(|s| serde_json::from_str::<Cursor>(&s).ok())
+            .map_or(0, |c| c.last_id))
     }
 
     /// Whether nosey is still running; its log's tail if not.

@@ -125,23 +125,15 @@ impl Handle {
     }
 
     pub async fn stats(&self) -> Result<Stats> {
-        Ok(self
-            .http
-            .get(self.url("/stats"))
-            .send()
-            .await?
-            .json()
-            .await?)
+        self.get("/stats").await
     }
 
     pub async fn receipts(&self) -> Result<Vec<(i64, i64)>> {
-        Ok(self
-            .http
-            .get(self.url("/receipts"))
-            .send()
-            .await?
-            .json()
-            .await?)
+        self.get("/receipts").await
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(self.http.get(self.url(path)).send().await?.json().await?)
     }
 
     pub async fn reset(&self) -> Result<()> {

@@ -6,13 +6,13 @@ use std::process::{Command, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use nosey::moodle::db::{MoodleDb, Pool};
+use nosey::moodle::logstore;
 use nosey::sim::{OtherFormat, Request, SimOptions, SimTarget, Simulator};
-use sqlx::mysql::MySqlPoolOptions;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{MySqlPool, PgPool};
 
 const DATABASE: &str = "nosey_bench";
-const LOG_TABLE: &str = "mdl_logstore_standard_log";
+const PREFIX: &str = "mdl_";
+const LOG_TABLE: &str = "logstore_standard_log";
 /// Requests written per transaction while generating (the write path is the simulator's).
 const REQUESTS_PER_WRITE: usize = 20_000;
 
@@ -38,19 +38,13 @@ impl Engine {
     }
 }
 
-#[derive(Clone)]
-enum Pool {
-    Pg(PgPool),
-    My(MySqlPool),
-}
-
 /// The site: its URL for nosey, a pool for writing, and the simulator that keeps writing.
 pub struct Site {
     pub engine: Engine,
     /// What nosey connects with.
     pub url: String,
     pub server_version: String,
-    pool: Pool,
+    db: MoodleDb,
     target: SimTarget,
     sim: Simulator,
     clock: i64,
@@ -66,21 +60,24 @@ impl Site {
         other: OtherFormat,
     ) -> Result<Site> {
         let mut url = url::Url::parse(admin_url).context("the admin URL")?;
-        let admin = pool(engine, admin_url).await?;
-        let drop = format!("DROP DATABASE IF EXISTS {DATABASE}");
-        let create = format!("CREATE DATABASE {DATABASE}");
-        for sql in [drop, create] {
-            execute(&admin, &sql).await?;
+        let admin = connect(admin_url).await?;
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {DATABASE}"),
+            format!("CREATE DATABASE {DATABASE}"),
+        ] {
+            execute(admin.pool(), sql).await?;
         }
+        admin.close().await;
         url.set_path(&format!("/{DATABASE}"));
         let schema = fixtures.join(engine.fixture_dir()).join("schema.sql");
         load_schema(engine, &url, &schema)?;
-        let pool = pool(engine, url.as_str()).await?;
-        let target = match &pool {
-            Pool::Pg(p) => SimTarget::postgres(p.clone(), "mdl_"),
-            Pool::My(p) => SimTarget::mysql(p.clone(), "mdl_"),
-        }?;
-        let server_version = version(&pool).await?;
+        let db = connect(url.as_str()).await?;
+        let target = SimTarget::from_db(&db)?;
+        let version = match engine {
+            Engine::Postgres => "SHOW server_version",
+            Engine::MariaDb => "SELECT VERSION()",
+        };
+        let server_version = scalar(db.pool(), version.to_string()).await?;
         let clock = unix_now() - 86_400;
         nosey::sim::install_base(&target, clock).await?;
         let sim = Simulator::new(SimOptions {
@@ -92,7 +89,7 @@ impl Site {
             engine,
             url: url.to_string(),
             server_version,
-            pool,
+            db,
             target,
             sim,
             clock,
@@ -138,107 +135,62 @@ impl Site {
     }
 
     pub async fn max_id(&self) -> Result<i64> {
-        let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {LOG_TABLE}");
-        Ok(match &self.pool {
-            Pool::Pg(p) => {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-            Pool::My(p) => {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-        })
+        Ok(logstore::max_id(&self.db).await?)
     }
 
     /// Log rows with `id > after` (what a backlog starting there holds).
     pub async fn rows_after(&self, after: i64) -> Result<i64> {
-        let sql = format!("SELECT COUNT(*) FROM {LOG_TABLE} WHERE id > {after}");
-        Ok(match &self.pool {
-            Pool::Pg(p) => {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-            Pool::My(p) => {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-        })
+        self.count_rows(&format!("id > {after}")).await
     }
 
     /// The share of log rows that are read events (`crud = 'r'`).
     pub async fn read_share(&self) -> Result<f64> {
+        let reads = self.count_rows("crud = 'r'").await?;
+        Ok(reads as f64 / self.count_rows("1 = 1").await?.max(1) as f64)
+    }
+
+    async fn count_rows(&self, condition: &str) -> Result<i64> {
         let sql = format!(
-            "SELECT CAST(SUM(CASE WHEN crud = 'r' THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / COUNT(*) FROM {LOG_TABLE}"
+            "SELECT COUNT(*) FROM {} WHERE {condition}",
+            self.db.log_table()
         );
-        let sql = if self.engine == Engine::MariaDb {
-            sql.replace("DOUBLE PRECISION", "DOUBLE")
-        } else {
-            sql
-        };
-        Ok(match &self.pool {
-            Pool::Pg(p) => {
-                sqlx::query_scalar::<_, f64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-            Pool::My(p) => {
-                sqlx::query_scalar::<_, f64>(sqlx::AssertSqlSafe(sql))
-                    .fetch_one(p)
-                    .await?
-            }
-        })
+        scalar(self.db.pool(), sql).await
     }
 }
 
-async fn pool(engine: Engine, url: &str) -> Result<Pool> {
-    Ok(match engine {
-        Engine::Postgres => Pool::Pg(
-            PgPoolOptions::new()
-                .max_connections(2)
-                .connect(url)
-                .await
-                .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?,
-        ),
-        Engine::MariaDb => Pool::My(
-            MySqlPoolOptions::new()
-                .max_connections(2)
-                .connect(url)
-                .await
-                .with_context(|| format!("cannot connect to MariaDB at {}", redact(url)))?,
-        ),
+async fn connect(url: &str) -> Result<MoodleDb> {
+    MoodleDb::connect(url, PREFIX, LOG_TABLE)
+        .await
+        .with_context(|| format!("cannot connect to {}", redact(url)))
+}
+
+/// One value from `sql` (built here from constants and integers only).
+async fn scalar<T>(pool: &Pool, sql: String) -> Result<T>
+where
+    T: Send + Unpin,
+    T: sqlx::Type<sqlx::Postgres> + for<'r> sqlx::Decode<'r, sqlx::Postgres>,
+    T: sqlx::Type<sqlx::MySql> + for<'r> sqlx::Decode<'r, sqlx::MySql>,
+{
+    let sql = sqlx::AssertSqlSafe(sql);
+    Ok(match pool {
+        Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+        Pool::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await?,
+        Pool::Sqlite(_) => bail!("the benchmark runs on PostgreSQL or MariaDB"),
     })
 }
 
-async fn execute(pool: &Pool, sql: &str) -> Result<()> {
-    let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+async fn execute(pool: &Pool, sql: String) -> Result<()> {
+    let sql = sqlx::AssertSqlSafe(sql);
     match pool {
-        Pool::Pg(p) => q.execute(p).await.map(drop)?,
-        Pool::My(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(p)
-            .await
-            .map(drop)?,
+        Pool::Postgres(p) => {
+            sqlx::query(sql).execute(p).await?;
+        }
+        Pool::MySql(p) => {
+            sqlx::query(sql).execute(p).await?;
+        }
+        Pool::Sqlite(_) => bail!("the benchmark runs on PostgreSQL or MariaDB"),
     }
     Ok(())
-}
-
-async fn version(pool: &Pool) -> Result<String> {
-    Ok(match pool {
-        Pool::Pg(p) => {
-            sqlx::query_scalar::<_, String>("SHOW server_version")
-                .fetch_one(p)
-                .await?
-        }
-        Pool::My(p) => {
-            sqlx::query_scalar::<_, String>("SELECT VERSION()")
-                .fetch_one(p)
-                .await?
-        }
-    })
 }
 
 /// Loads the fixture schema with the server's own client (the dump uses its syntax).

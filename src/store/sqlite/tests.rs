@@ -31,8 +31,10 @@ async fn batches_attempts_and_retries_round_trip() {
         .unwrap();
     assert!(store.load_cursor().await.unwrap().is_none());
     let cursor = Cursor::new(42, 42);
-    let rec: Arc<Record> = Arc::new(serde_json::from_str(r#"{"id":2,"shortname":"123"}"#).unwrap());
-    let records = vec![(("course".to_string(), 2), rec)];
+    let records = vec![(
+        ("course".to_string(), 2),
+        r#"{"id":2,"shortname":"123"}"#.to_string(),
+    )];
     let seqs = store
         .commit_batch(BatchWrite {
             cursor: Some(&cursor),
