@@ -3,12 +3,16 @@
 //! For each matched event and each route that wants it, the exact body is rendered once and
 //! stored with a new delivery id; the batch's deliveries, the records read (kept as their
 //! last-known copies) and the new cursor are committed in one store transaction. Only then is
-//! the batch acknowledged to the tailer and the routes' lanes woken.
+//! the batch acknowledged to the tailer and its deliveries handed to the routes' lanes
+//! ([`crate::deliver::handoff`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::deliver::dispatcher::Dispatcher;
+use crate::deliver::handoff::Collector;
 use crate::deliver::request::RouteRuntime;
 use crate::moodle::record::Record;
 use crate::moodle::tailer::{SinkError, now_ms};
@@ -72,6 +76,8 @@ pub struct Outbox<S: Store> {
     routes: Vec<Arc<RouteRuntime>>,
     store: Arc<S>,
     dispatcher: Option<Arc<Dispatcher>>,
+    /// Each route's last committed delivery (seq), for the hand-off to its lane.
+    last_seq: Vec<Option<i64>>,
     enabled: bool,
     site_url: Option<String>,
 }
@@ -90,6 +96,7 @@ impl<S: Store> Outbox<S> {
         Outbox {
             pipeline,
             stored_records: StoredRecords::default(),
+            last_seq: vec![None; routes.len()],
             routes,
             store,
             dispatcher,
@@ -98,17 +105,25 @@ impl<S: Store> Outbox<S> {
         }
     }
 
-    /// The batch's deliveries, rendered one at a time as the store asks for them.
+    /// The batch's deliveries, rendered one at a time as the store asks for them, each
+    /// offered to `handoff` on its way.
     fn deliveries<'a>(
         &'a self,
         envelopes: &'a [Envelope],
         now: i64,
+        handoff: &'a mut Collector,
     ) -> impl Iterator<Item = NewDelivery> + Send + 'a {
-        envelopes.iter().flat_map(move |env| {
-            env.routes
-                .iter()
-                .map(move |&i| self.delivery(&self.routes[i], env, now))
-        })
+        envelopes
+            .iter()
+            .flat_map(move |env| {
+                env.routes
+                    .iter()
+                    .map(move |&i| (i, self.delivery(&self.routes[i], env, now)))
+            })
+            .map(move |(i, d)| {
+                handoff.offer(i, &d);
+                d
+            })
     }
 
     fn delivery(&self, route: &RouteRuntime, env: &Envelope, now: i64) -> NewDelivery {
@@ -143,11 +158,11 @@ impl<S: Store> Outbox<S> {
         route: &RouteRuntime,
         env: &Envelope,
         ctx: &BodyContext<'_>,
-    ) -> (Vec<u8>, Option<String>) {
+    ) -> (Bytes, Option<String>) {
         let body = payload::render(route.format, env, ctx);
         let limit = route.max_body_size;
         if body.len() as u64 <= limit {
-            return (body, None);
+            return (body.into(), None);
         }
         let full = body.len();
         let body = payload::render(route.format, &env.without_record(), ctx);
@@ -156,7 +171,7 @@ impl<S: Store> Outbox<S> {
                 route = %route.name, log_id = env.log_id, bytes = full, max_body_size = limit,
                 "body too large: sent without its record (record_state \"too_large\")"
             );
-            return (body, None);
+            return (body.into(), None);
         }
         let reason = format!(
             "the body is {} bytes even without its record, over max_body_size ({limit} bytes); \
@@ -165,7 +180,7 @@ impl<S: Store> Outbox<S> {
             route.name
         );
         tracing::error!(route = %route.name, log_id = env.log_id, "{reason}");
-        (body, Some(reason))
+        (body.into(), Some(reason))
     }
 }
 
@@ -181,23 +196,26 @@ impl<S: Store> BatchSink for Outbox<S> {
             let matched = processed.envelopes.iter().map(|e| e.routes.len() as u64);
             (&[][..], matched.sum())
         };
-        let touched: BTreeSet<usize> = envelopes
-            .iter()
-            .flat_map(|e| e.routes.iter().copied())
-            .collect();
         let (records, hashes) = self.stored_records.changed(&processed.read);
-        self.store
+        let mut handoff = Collector::new(self.routes.len());
+        let committed = self
+            .store
             .commit_batch(BatchWrite {
                 cursor: Some(&batch.cursor),
-                deliveries: Box::new(self.deliveries(envelopes, now)),
+                deliveries: Box::new(self.deliveries(envelopes, now, &mut handoff)),
                 records: &records,
                 skipped_disabled: skipped,
             })
-            .await?;
+            .await;
+        let seqs = committed.inspect_err(|_| {
+            // A failed commit may still have written some of it (a full disk mid-COMMIT):
+            // until the lanes have read the store again, hand nothing over.
+            self.last_seq.fill(None);
+        })?;
         self.stored_records.stored(hashes);
-        if let Some(d) = &self.dispatcher {
-            for &i in &touched {
-                d.notify(&self.routes[i].name);
+        for (i, fresh) in handoff.finish(&seqs, &mut self.last_seq) {
+            if let Some(d) = &self.dispatcher {
+                d.hand_off(&self.routes[i].name, fresh);
             }
         }
         Ok(())

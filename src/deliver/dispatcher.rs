@@ -11,6 +11,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::handoff::{Budget, Fresh, Reserved};
 use super::lane::{Control, Lane};
 use super::request::RouteRuntime;
 use crate::moodle::tailer::now_ms;
@@ -39,8 +40,13 @@ impl Default for DispatchOptions {
 /// Attempts written per transaction at most.
 const WRITE_BATCH: usize = 2000;
 
+/// Hand-offs queued for a lane at most; past this the lane is woken to read the store.
+const HANDOFFS_QUEUED: usize = 4;
+
 pub struct Dispatcher {
     wakes: HashMap<String, Arc<Notify>>,
+    handoffs: HashMap<String, mpsc::Sender<Reserved>>,
+    budget: Budget,
     lanes: JoinSet<()>,
     background: JoinSet<()>,
     writer: tokio::task::JoinHandle<()>,
@@ -58,11 +64,21 @@ impl Dispatcher {
         let initial = read_control(&*store).await.unwrap_or_default();
         let (control_tx, control_rx) = watch::channel(initial);
         let mut wakes = HashMap::new();
+        let mut handoffs = HashMap::new();
         let mut lanes = JoinSet::new();
         for route in routes {
             let wake = Arc::new(Notify::new());
             wakes.insert(route.name.clone(), wake.clone());
-            let lane = Lane::new(route, store.clone(), tx.clone(), wake, control_rx.clone());
+            let (handoff_tx, handoff_rx) = mpsc::channel(HANDOFFS_QUEUED);
+            handoffs.insert(route.name.clone(), handoff_tx);
+            let lane = Lane::new(
+                route,
+                store.clone(),
+                tx.clone(),
+                wake,
+                handoff_rx,
+                control_rx.clone(),
+            );
             lanes.spawn(lane.run(shutdown.clone(), opts.grace));
         }
         drop(tx);
@@ -76,15 +92,25 @@ impl Dispatcher {
         background.spawn(prune(store, opts.retention, shutdown));
         Dispatcher {
             wakes,
+            handoffs,
+            budget: Budget::default(),
             lanes,
             background,
             writer,
         }
     }
 
-    /// New deliveries were stored for `route`.
-    pub fn notify(&self, route: &str) {
-        if let Some(w) = self.wakes.get(route) {
+    /// New deliveries were committed for `route`: hands them to its lane, or (`None`, or the
+    /// lane has hand-offs enough queued) wakes the lane to read them from the store.
+    pub fn hand_off(&self, route: &str, fresh: Option<Fresh>) {
+        let queued = match (fresh, self.handoffs.get(route)) {
+            (Some(f), Some(tx)) => self
+                .budget
+                .reserve(f)
+                .is_ok_and(|reserved| tx.try_send(reserved).is_ok()),
+            _ => false,
+        };
+        if !queued && let Some(w) = self.wakes.get(route) {
             w.notify_one();
         }
     }

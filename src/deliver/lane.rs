@@ -1,5 +1,6 @@
-//! One route's lane: loads its pending deliveries from the store in log order and sends them
-//! with bounded concurrency, one at a time per ordering key.
+//! One route's lane: loads its pending deliveries from the store in log order (or takes them
+//! from the outbox in memory, see [`super::handoff`]) and sends them with bounded
+//! concurrency, one at a time per ordering key.
 //!
 //! A delivery whose key is busy (an earlier one with the same key is in flight or waiting for
 //! its retry) waits behind it, so created → updated → deleted of one course arrive in that
@@ -19,6 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{Sent, post};
+use super::handoff::Reserved;
 use super::request::RouteRuntime;
 use super::retry::AttemptResult;
 use crate::moodle::tailer::now_ms;
@@ -28,8 +30,11 @@ use crate::store::{AttemptRecord, Outcome, Pending, Store};
 const LOAD_BATCH: u32 = 256;
 /// How often an idle lane looks at the store without being woken.
 const RECHECK: Duration = Duration::from_secs(1);
-/// Deliveries held back behind busy keys (without their body) before the lane forgets them.
+/// Deliveries held back behind busy keys before the lane forgets them.
 const MAX_WAITING: usize = 2_000;
+/// Body bytes the lane keeps of deliveries held back behind busy keys; past this their
+/// bodies are dropped and read again from the store when their turn comes.
+const WAITING_BODY_BYTES: usize = 4 << 20;
 /// Failed deliveries paused until their next attempt before loading pauses too.
 const MAX_RETRYING: usize = 10_000;
 /// A forgotten key's deliveries read back per query.
@@ -47,6 +52,7 @@ pub struct Lane<S: Store> {
     store: Arc<S>,
     outcomes: mpsc::Sender<AttemptRecord>,
     wake: Arc<Notify>,
+    handoffs: mpsc::Receiver<Reserved>,
     control: watch::Receiver<Control>,
     queue: Queue,
     in_flight: JoinSet<(Pending, Sent, i64)>,
@@ -63,6 +69,8 @@ struct Queue {
     /// Behind a busy key, in log order.
     waiting: HashMap<String, VecDeque<Pending>>,
     waiting_len: usize,
+    /// Bytes of the bodies kept in `waiting`.
+    waiting_bytes: usize,
     busy: HashSet<String>,
     /// Busy keys some of whose deliveries up to `loaded_up_to` were forgotten (left in the
     /// store); later ones of these keys are forgotten too, to keep their order.
@@ -73,17 +81,22 @@ struct Queue {
     /// Failed deliveries waiting for their next attempt (they keep their key busy).
     timers: BinaryHeap<Reverse<(i64, i64)>>,
     retrying: HashMap<i64, Pending>,
+    /// Every pending delivery up to this seq has been loaded (or taken in memory).
     loaded_up_to: i64,
     /// The last load found nothing more; wait for a wake-up before asking again.
     drained: bool,
+    /// A hand-off from the outbox waiting for the lane to load up to where it continues.
+    fresh: Option<Reserved>,
 }
 
 impl Queue {
     /// Whether to load more from the store now.
     fn wants_more(&self) -> bool {
-        !self.drained
-            && self.ready.len() < LOAD_BATCH as usize / 2
-            && self.retrying.len() < MAX_RETRYING
+        !self.drained && self.has_room()
+    }
+
+    fn has_room(&self) -> bool {
+        self.ready.len() < LOAD_BATCH as usize / 2 && self.retrying.len() < MAX_RETRYING
     }
 
     /// Places a delivery freshly loaded from the store.
@@ -102,6 +115,55 @@ impl Queue {
         }
     }
 
+    /// Takes the waiting hand-off when it continues exactly what the lane has loaded (its
+    /// route's previous delivery is loaded) and there is room. One that can never continue
+    /// (the outbox did not know the previous delivery) is dropped: the store has it.
+    fn take_fresh(&mut self, now: i64) {
+        let Some(after) = self.fresh.as_ref().map(|r| r.fresh.after) else {
+            return;
+        };
+        match after {
+            Some(a) if a > self.loaded_up_to => {
+                // Read the store up to where it continues.
+                self.drained = false;
+                return;
+            }
+            Some(_) if !self.has_room() => return,
+            Some(_) => {}
+            None => {
+                self.fresh = None;
+                self.drained = false;
+                return;
+            }
+        }
+        let Some(mut reserved) = self.fresh.take() else {
+            return;
+        };
+        for p in std::mem::take(&mut reserved.fresh.deliveries) {
+            // A read of the store may have raced the hand-off and loaded some already.
+            if p.seq > self.loaded_up_to {
+                self.place(p, now);
+            }
+        }
+    }
+
+    /// Where the next read of the store stops: just before the waiting hand-off, if any.
+    fn read_bound(&self) -> i64 {
+        self.fresh
+            .as_ref()
+            .and_then(|r| r.fresh.after)
+            .unwrap_or(i64::MAX)
+    }
+
+    /// A read of the store up to `bound` returned `got` of at most `limit` deliveries.
+    fn loaded(&mut self, bound: i64, got: usize, limit: usize) {
+        self.drained = got < limit;
+        if self.drained && bound != i64::MAX {
+            // Everything up to the bound is loaded: the hand-off continues from there.
+            self.loaded_up_to = self.loaded_up_to.max(bound);
+        }
+    }
+
     /// The next delivery to send now, if any.
     fn next(&mut self, now: i64) -> Option<Pending> {
         if let Some(p) = self.manual.pop_front() {
@@ -116,7 +178,7 @@ impl Queue {
                 return Some(p);
             }
         }
-        while let Some(mut p) = self.ready.pop_front() {
+        while let Some(p) = self.ready.pop_front() {
             match &p.ordering_key {
                 Some(k) if self.busy.contains(k) => {
                     if self.forgotten.contains(k) || self.waiting_len >= MAX_WAITING {
@@ -124,8 +186,9 @@ impl Queue {
                         self.forgotten.insert(k.clone());
                         continue;
                     }
-                    p.body = None;
-                    self.waiting.entry(k.clone()).or_default().push_back(p);
+                    let k = k.clone();
+                    let p = self.hold(p);
+                    self.waiting.entry(k).or_default().push_back(p);
                     self.waiting_len += 1;
                 }
                 Some(k) => {
@@ -144,6 +207,7 @@ impl Queue {
         match self.waiting.get_mut(k).and_then(VecDeque::pop_front) {
             Some(next) => {
                 self.waiting_len -= 1;
+                self.unhold(&next);
                 if self.waiting.get(k).is_some_and(VecDeque::is_empty) {
                     self.waiting.remove(k);
                 }
@@ -177,12 +241,7 @@ impl Queue {
             self.busy.remove(&key);
             return;
         };
-        let rest: VecDeque<Pending> = list
-            .map(|mut p| {
-                p.body = None;
-                p
-            })
-            .collect();
+        let rest: VecDeque<Pending> = list.map(|p| self.hold(p)).collect();
         if !rest.is_empty() {
             self.waiting_len += rest.len();
             self.waiting.insert(key, rest);
@@ -208,10 +267,29 @@ impl Queue {
         self.retrying.remove(&seq);
         self.ready.retain(|p| p.seq != seq);
         for list in self.waiting.values_mut() {
-            let before = list.len();
-            list.retain(|p| p.seq != seq);
-            self.waiting_len -= before - list.len();
+            if let Some(i) = list.iter().position(|p| p.seq == seq) {
+                let p = list.remove(i).expect("found");
+                self.waiting_len -= 1;
+                self.waiting_bytes -= p.body.as_ref().map_or(0, |b| b.len());
+            }
         }
+    }
+
+    /// A delivery about to wait behind its key: keeps its body while the waiting ones' bodies
+    /// fit in [`WAITING_BODY_BYTES`].
+    fn hold(&mut self, mut p: Pending) -> Pending {
+        let len = p.body.as_ref().map_or(0, |b| b.len());
+        if self.waiting_bytes + len <= WAITING_BODY_BYTES {
+            self.waiting_bytes += len;
+        } else {
+            p.body = None;
+        }
+        p
+    }
+
+    /// `p` stops waiting.
+    fn unhold(&mut self, p: &Pending) {
+        self.waiting_bytes -= p.body.as_ref().map_or(0, |b| b.len());
     }
 
     fn next_timer(&self) -> Option<i64> {
@@ -225,6 +303,7 @@ impl<S: Store> Lane<S> {
         store: Arc<S>,
         outcomes: mpsc::Sender<AttemptRecord>,
         wake: Arc<Notify>,
+        handoffs: mpsc::Receiver<Reserved>,
         control: watch::Receiver<Control>,
     ) -> Self {
         let paused = control.borrow().paused.contains(&route.name);
@@ -233,6 +312,7 @@ impl<S: Store> Lane<S> {
             store,
             outcomes,
             wake,
+            handoffs,
             control,
             queue: Queue::default(),
             in_flight: JoinSet::new(),
@@ -280,18 +360,22 @@ impl<S: Store> Lane<S> {
             self.queue.refills.pop();
             self.queue.refill(key, list);
         }
-        if !self.queue.wants_more() {
+        self.queue.take_fresh(now_ms());
+        let bound = self.queue.read_bound();
+        if !self.queue.wants_more() || bound <= self.queue.loaded_up_to {
             return Ok(());
         }
         let batch = self
             .store
-            .pending(&self.route.name, self.queue.loaded_up_to, LOAD_BATCH)
+            .pending(&self.route.name, self.queue.loaded_up_to, bound, LOAD_BATCH)
             .await?;
-        self.queue.drained = batch.len() < LOAD_BATCH as usize;
+        let got = batch.len();
         let now = now_ms();
         for p in batch {
             self.queue.place(p, now);
         }
+        self.queue.loaded(bound, got, LOAD_BATCH as usize);
+        self.queue.take_fresh(now);
         Ok(())
     }
 
@@ -344,6 +428,12 @@ impl<S: Store> Lane<S> {
                 if let Ok((p, sent, started)) = done {
                     self.finish(p, sent, started).await;
                 }
+                // Whatever else finished meanwhile, before refilling the free slots at once.
+                while let Some(done) = self.in_flight.try_join_next() {
+                    if let Ok((p, sent, started)) = done {
+                        self.finish(p, sent, started).await;
+                    }
+                }
             }
             _ = tokio::time::sleep_until(sleep_until), if !self.paused => {
                 if tokio::time::Instant::now() >= recheck {
@@ -351,6 +441,12 @@ impl<S: Store> Lane<S> {
                 }
             }
             _ = self.wake.notified() => { self.queue.drained = false; }
+            Some(reserved) = self.handoffs.recv(), if self.queue.fresh.is_none() => {
+                // Taken (or not) by the next fill; a paused lane reads the store on resume.
+                if !self.paused {
+                    self.queue.fresh = Some(reserved);
+                }
+            }
             changed = self.control.changed() => {
                 if changed.is_ok() { self.apply_control().await; }
             }
@@ -362,6 +458,7 @@ impl<S: Store> Lane<S> {
         let paused = self.control.borrow().paused.contains(&self.route.name);
         if paused != self.paused {
             self.paused = paused;
+            self.queue.fresh = None;
             tracing::info!(route = %self.route.name, paused, "route {}", if paused { "paused" } else { "resumed" });
             self.queue.drained = false;
         }
@@ -514,7 +611,87 @@ mod tests {
         q.release(Some(&"a".to_string()), 1);
         let next = q.next(100).unwrap();
         assert_eq!(next.seq, 2);
-        assert!(next.body.is_none(), "waiting deliveries drop their body");
+        assert!(
+            next.body.is_some(),
+            "a waiting delivery keeps its body within the budget"
+        );
+        assert_eq!(q.waiting_bytes, 0);
+    }
+
+    fn handed(after: Option<i64>, seqs: std::ops::RangeInclusive<i64>) -> Option<Reserved> {
+        let deliveries = seqs.map(|s| p(s, None)).collect();
+        let fresh = crate::deliver::handoff::Fresh { after, deliveries };
+        Some(
+            crate::deliver::handoff::Budget::default()
+                .reserve(fresh)
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_hand_off_that_continues_what_is_loaded_is_taken_once() {
+        let mut q = Queue::default();
+        q.place(p(10, None), 0);
+        q.place(p(11, None), 0);
+        q.drained = true;
+        // The lane's read raced the commit and already loaded 11.
+        q.fresh = handed(Some(10), 11..=13);
+        q.take_fresh(0);
+        assert!(q.fresh.is_none());
+        assert_eq!(seqs(&mut q, 0), vec![10, 11, 12, 13]);
+        assert_eq!(q.loaded_up_to, 13);
+        assert!(q.drained, "nothing to read from the store");
+    }
+
+    #[test]
+    fn a_hand_off_waits_until_the_store_is_read_up_to_it() {
+        let mut q = Queue::default();
+        q.place(p(5, None), 0);
+        q.drained = true;
+        q.fresh = handed(Some(9), 10..=12);
+        q.take_fresh(0);
+        assert!(
+            q.fresh.is_some() && !q.drained,
+            "6..=9 must come from the store"
+        );
+        assert_eq!(q.read_bound(), 9);
+        q.place(p(8, None), 0);
+        q.loaded(9, 1, LOAD_BATCH as usize);
+        assert_eq!(q.loaded_up_to, 9);
+        q.take_fresh(0);
+        assert_eq!(seqs(&mut q, 0), vec![5, 8, 10, 11, 12]);
+        assert_eq!(q.read_bound(), i64::MAX);
+    }
+
+    #[test]
+    fn a_hand_off_without_its_previous_seq_is_left_to_the_store() {
+        let mut q = Queue {
+            drained: true,
+            fresh: handed(None, 1..=2),
+            ..Default::default()
+        };
+        q.take_fresh(0);
+        assert!(q.fresh.is_none() && !q.drained);
+        assert!(seqs(&mut q, 0).is_empty());
+    }
+
+    #[test]
+    fn waiting_bodies_past_the_budget_are_dropped() {
+        let mut q = Queue::default();
+        let big = |seq| {
+            let mut d = p(seq, Some("a"));
+            d.body = Some(Bytes::from(vec![b'x'; WAITING_BODY_BYTES / 2]));
+            d
+        };
+        for s in 1..=4 {
+            q.place(big(s), 0);
+        }
+        assert_eq!(seqs(&mut q, 0), vec![1]);
+        assert_eq!(q.waiting_bytes, WAITING_BODY_BYTES);
+        let kept: Vec<bool> = q.waiting["a"].iter().map(|p| p.body.is_some()).collect();
+        assert_eq!(kept, vec![true, true, false]);
+        q.release(Some(&"a".to_string()), 1);
+        assert_eq!(q.waiting_bytes, WAITING_BODY_BYTES / 2);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod dispatcher;
+pub mod handoff;
 mod lane;
 pub mod request;
 pub mod retry;

@@ -79,7 +79,8 @@ pub struct NewDelivery {
     pub created_at: i64,
     /// The request headers as shown by `deliveries show` (secret values masked).
     pub headers: String,
-    pub body: Vec<u8>,
+    /// Shared, not copied, with the lane the delivery may be handed to in memory.
+    pub body: Bytes,
     /// Set when the delivery can never be sent (its body is over `max_body_size` even
     /// without its record): stored as dead with this as its error, for a person to see.
     pub dead_reason: Option<String>,
@@ -236,11 +237,12 @@ pub trait Store: Send + Sync + 'static {
         up_to: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Pending>>> + Send;
-    /// Pending deliveries of `route` with `seq > after`, in order, bodies included.
+    /// Pending deliveries of `route` with `after < seq <= up_to`, in order, bodies included.
     fn pending(
         &self,
         route: &str,
         after: i64,
+        up_to: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Pending>>> + Send;
     fn body(&self, seq: i64) -> impl Future<Output = Result<Option<Bytes>>> + Send;

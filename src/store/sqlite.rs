@@ -28,7 +28,7 @@ use crate::moodle::Cursor;
 use crate::moodle::record::Record;
 use crate::moodle::tailer::now_ms;
 
-/// Rows per multi-row INSERT: 18 columns × 200 stays far below SQLite's variable limit.
+/// Rows per multi-row INSERT: 12 columns × 200 stays far below SQLite's variable limit.
 const ROWS_PER_STATEMENT: usize = 200;
 
 #[derive(Clone, Debug)]
@@ -56,6 +56,11 @@ fn migrations() -> Migrator {
             include_str!("migrations/0002_pending_by_key.sql"),
         ),
         migration(3, "payloads", include_str!("migrations/0003_payloads.sql")),
+        migration(
+            4,
+            "seq high water",
+            include_str!("migrations/0004_seq_high_water.sql"),
+        ),
     ])
 }
 
@@ -231,10 +236,15 @@ fn like_pattern(pattern: &str) -> String {
     out
 }
 
+/// Inserts the deliveries with the seqs after the store's high-water mark (never a seq given
+/// before, even to a pruned delivery) and moves the mark on. Returns the seqs, in order.
 async fn insert_deliveries(
     conn: &mut SqliteConnection,
     deliveries: &mut (dyn Iterator<Item = super::NewDelivery> + Send + '_),
 ) -> std::result::Result<Vec<i64>, sqlx::Error> {
+    let last: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'last_seq'")
+        .fetch_one(&mut *conn)
+        .await?;
     let mut seqs = Vec::new();
     let mut chunk = Vec::with_capacity(ROWS_PER_STATEMENT);
     loop {
@@ -243,12 +253,15 @@ async fn insert_deliveries(
         if chunk.is_empty() {
             break;
         }
+        let first = last + seqs.len() as i64 + 1;
+        let chunk_seqs = first..first + chunk.len() as i64;
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO deliveries (id, route, log_id, eventname, object, ordering_key, status, \
-             created_at, next_attempt_at, last_error, finished_at) ",
+            "INSERT INTO deliveries (seq, id, route, log_id, eventname, object, ordering_key, \
+             status, created_at, next_attempt_at, last_error, finished_at) ",
         );
-        qb.push_values(&chunk, |mut b, d| {
-            b.push_bind(&d.id)
+        qb.push_values(chunk.iter().zip(chunk_seqs.clone()), |mut b, (d, seq)| {
+            b.push_bind(seq)
+                .push_bind(&d.id)
                 .push_bind(&d.route)
                 .push_bind(d.log_id)
                 .push_bind(&d.eventname)
@@ -264,21 +277,22 @@ async fn insert_deliveries(
                 .push_bind(&d.dead_reason)
                 .push_bind(d.dead_reason.as_ref().map(|_| d.created_at));
         });
-        qb.push(" RETURNING seq");
-        let rows = qb.build().fetch_all(&mut *conn).await?;
-        // Rowids are given in VALUES order, whatever order RETURNING lists them in.
-        let mut chunk_seqs = rows
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        chunk_seqs.sort_unstable();
+        qb.build().execute(&mut *conn).await?;
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO payloads (seq, headers, body) ");
-        qb.push_values(chunk.iter().zip(&chunk_seqs), |mut b, (d, seq)| {
-            b.push_bind(*seq).push_bind(&d.headers).push_bind(&d.body);
+        qb.push_values(chunk.iter().zip(chunk_seqs.clone()), |mut b, (d, seq)| {
+            b.push_bind(seq)
+                .push_bind(&d.headers)
+                .push_bind(&d.body[..]);
         });
         qb.build().execute(&mut *conn).await?;
         seqs.extend(chunk_seqs);
+    }
+    if let Some(&high) = seqs.last() {
+        sqlx::query("UPDATE counters SET value = ? WHERE name = 'last_seq'")
+            .bind(high)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(seqs)
 }
@@ -480,13 +494,20 @@ impl Store for SqliteStore {
         pendings(&rows).map_err(|e| self.err(e))
     }
 
-    async fn pending(&self, route: &str, after: i64, limit: u32) -> Result<Vec<Pending>> {
+    async fn pending(
+        &self,
+        route: &str,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<Pending>> {
         let rows = sqlx::query(concat!(
             select_pending!(),
-            "WHERE route = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?"
+            "WHERE route = ? AND status = 'pending' AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
         ))
         .bind(route)
         .bind(after)
+        .bind(up_to)
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await

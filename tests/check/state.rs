@@ -46,7 +46,7 @@ async fn store_behind(path: &std::path::Path) {
         ordering_key: Some("course:2".into()),
         created_at: now_ms(),
         headers: "{}".into(),
-        body: b"{}".to_vec(),
+        body: bytes::Bytes::from_static(b"{}"),
         dead_reason: None,
     };
     let seqs = store

@@ -72,6 +72,11 @@ pub struct Args {
     /// run overwrites the previous one's).
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Keep nosey's log of each phase (`scan.log`, `deliver.log`, `latency.log`) in this
+    /// folder, without profiling; `RUST_LOG` sets what it logs, e.g.
+    /// `RUST_LOG=nosey::moodle::tailer=debug` for each batch's timing.
+    #[arg(long)]
+    logs: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

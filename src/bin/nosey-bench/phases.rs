@@ -99,9 +99,11 @@ fn profile(args: &Args, name: &str) -> Option<std::path::PathBuf> {
     Some(dir.join(format!("{name}.perf")))
 }
 
-/// Where nosey's log of this phase is kept, with `--profile`.
+/// Where nosey's log of this phase is kept, with `--logs` or `--profile`.
 fn kept_log(args: &Args, name: &str) -> Option<std::path::PathBuf> {
-    Some(args.profile.as_ref()?.join(format!("{name}.log")))
+    let dir = args.logs.as_ref().or(args.profile.as_ref())?;
+    let _ = std::fs::create_dir_all(dir);
+    Some(dir.join(format!("{name}.log")))
 }
 
 fn mib(kib: u64) -> f64 {
