@@ -273,11 +273,14 @@ async fn attach_records<M: RecordMemory>(
         .into_iter()
         .map(|(k, v)| (k, Arc::new(v)))
         .collect();
-    let gone: Vec<(String, i64)> = wanted
-        .iter()
-        .filter(|k| !found.contains_key(*k))
-        .cloned()
-        .collect();
+    // Rows Moodle no longer has: their last-known copies, if nosey read them before. Tables
+    // nosey cannot read were never copied, so the store is not asked about them.
+    let mut gone: Vec<(String, i64)> = Vec::new();
+    for key in wanted.iter().filter(|k| !found.contains_key(*k)) {
+        if reader.is_known_table(&key.0).await? {
+            gone.push(key.clone());
+        }
+    }
     let recalled = if gone.is_empty() {
         HashMap::new()
     } else {

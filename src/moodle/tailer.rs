@@ -190,7 +190,8 @@ impl Tailer {
                     if follow == Follow::UntilCaughtUp && batch.is_noop(&self.cursor) {
                         break;
                     }
-                    self.deliver(batch, sink, &mut outage).await
+                    let read_in = polled_at.elapsed();
+                    self.deliver(batch, read_in, sink, &mut outage).await
                 }
                 Err(e) => Pause::Backoff(outage.db_failed(&e)),
             };
@@ -209,6 +210,7 @@ impl Tailer {
     async fn deliver<S: BatchSink>(
         &mut self,
         batch: Batch,
+        read_in: Duration,
         sink: &mut S,
         outage: &mut Outage,
     ) -> Pause {
@@ -222,6 +224,7 @@ impl Tailer {
                 tracing::debug!(
                     rows = batch.rows.len(),
                     last_id = batch.cursor.last_id,
+                    read_in_us = read_in.as_micros() as u64,
                     stored_in_us = started.elapsed().as_micros() as u64,
                     "batch stored"
                 );
