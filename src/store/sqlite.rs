@@ -36,6 +36,9 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The seq high-water mark as last committed through this handle, saving a query per
+    /// batch; forgotten after any failed batch, when the store's own copy is read again.
+    last_seq: Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 fn migrations() -> Migrator {
@@ -105,6 +108,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer,
             reader,
+            last_seq: Arc::default(),
         })
     }
 
@@ -241,10 +245,9 @@ fn like_pattern(pattern: &str) -> String {
 async fn insert_deliveries(
     conn: &mut SqliteConnection,
     deliveries: &mut (dyn Iterator<Item = super::NewDelivery> + Send + '_),
+    known_last: Option<i64>,
 ) -> std::result::Result<Vec<i64>, sqlx::Error> {
-    let last: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'last_seq'")
-        .fetch_one(&mut *conn)
-        .await?;
+    let mut high_water = known_last;
     let mut seqs = Vec::new();
     let mut chunk = Vec::with_capacity(ROWS_PER_STATEMENT);
     loop {
@@ -253,7 +256,15 @@ async fn insert_deliveries(
         if chunk.is_empty() {
             break;
         }
-        let first = last + seqs.len() as i64 + 1;
+        let base = match high_water {
+            Some(h) => h,
+            None => *high_water.insert(
+                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'last_seq'")
+                    .fetch_one(&mut *conn)
+                    .await?,
+            ),
+        };
+        let first = base + seqs.len() as i64 + 1;
         let chunk_seqs = first..first + chunk.len() as i64;
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO deliveries (seq, id, route, log_id, eventname, object, ordering_key, \
@@ -407,8 +418,9 @@ impl Store for SqliteStore {
         let now = now_ms();
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let mut deliveries = batch.deliveries;
+        let last_seq = *self.last_seq.lock().expect("not poisoned");
         let run = async {
-            let seqs = insert_deliveries(&mut tx, &mut deliveries).await?;
+            let seqs = insert_deliveries(&mut tx, &mut deliveries, last_seq).await?;
             upsert_records(&mut tx, batch.records, now).await?;
             if batch.skipped_disabled > 0 {
                 sqlx::query(
@@ -433,7 +445,13 @@ impl Store for SqliteStore {
             Ok::<_, sqlx::Error>(seqs)
         }
         .await;
-        self.end_write(tx, run).await.map_err(|e| self.err(e))
+        let committed = self.end_write(tx, run).await.map_err(|e| self.err(e));
+        let mut last_seq = self.last_seq.lock().expect("not poisoned");
+        *last_seq = match &committed {
+            Ok(seqs) => seqs.last().copied().or(*last_seq),
+            Err(_) => None,
+        };
+        committed
     }
 
     async fn recall_records(
