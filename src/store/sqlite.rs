@@ -31,6 +31,13 @@ use crate::moodle::tailer::now_ms;
 /// Rows per multi-row INSERT: 12 columns × 200 stays far below SQLite's variable limit.
 const ROWS_PER_STATEMENT: usize = 200;
 
+/// Whether to keep a multi-row statement of `rows` rows prepared for reuse. Only full chunks
+/// recur; keeping every size (a prepared 200-row statement is a large program) made the
+/// connections' statement caches the biggest share of nosey's memory while delivering.
+fn keep_prepared(rows: usize) -> bool {
+    rows == ROWS_PER_STATEMENT
+}
+
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     path: PathBuf,
@@ -288,24 +295,60 @@ async fn insert_deliveries(
                 .push_bind(&d.dead_reason)
                 .push_bind(d.dead_reason.as_ref().map(|_| d.created_at));
         });
-        qb.build().execute(&mut *conn).await?;
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO payloads (seq, headers, body) ");
+        // Both tables' rows in one round trip to SQLite's thread.
+        qb.push("; INSERT INTO payloads (seq, headers, body) ");
         qb.push_values(chunk.iter().zip(chunk_seqs.clone()), |mut b, (d, seq)| {
             b.push_bind(seq)
                 .push_bind(&d.headers)
                 .push_bind(&d.body[..]);
         });
-        qb.build().execute(&mut *conn).await?;
-        seqs.extend(chunk_seqs);
-    }
-    if let Some(&high) = seqs.last() {
-        sqlx::query("UPDATE counters SET value = ? WHERE name = 'last_seq'")
-            .bind(high)
+        let rows = chunk.len();
+        qb.build()
+            .persistent(keep_prepared(rows))
             .execute(&mut *conn)
             .await?;
+        seqs.extend(chunk_seqs);
     }
     Ok(seqs)
+}
+
+/// The batch's bookkeeping in one statement list: the seq high-water mark, the count of
+/// events skipped while disabled, and the cursor.
+async fn update_marks(
+    conn: &mut SqliteConnection,
+    last_seq: Option<i64>,
+    skipped_disabled: u64,
+    cursor: Option<&Cursor>,
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
+    if let Some(high) = last_seq {
+        qb.push("UPDATE counters SET value = ")
+            .push_bind(high)
+            .push(" WHERE name = 'last_seq'; ");
+    }
+    if skipped_disabled > 0 {
+        qb.push("UPDATE counters SET value = value + ")
+            .push_bind(skipped_disabled as i64)
+            .push(" WHERE name = 'skipped_disabled'; ");
+    }
+    if let Some(cursor) = cursor {
+        let state = serde_json::to_string(cursor).expect("cursor serializes");
+        qb.push("INSERT INTO cursor (source, state, updated_at) VALUES (")
+            .push_bind(SOURCE)
+            .push(", ")
+            .push_bind(state)
+            .push(", ")
+            .push_bind(now)
+            .push(
+                ") ON CONFLICT (source) DO UPDATE SET state = excluded.state, \
+                 updated_at = excluded.updated_at",
+            );
+    }
+    if last_seq.is_none() && skipped_disabled == 0 && cursor.is_none() {
+        return Ok(());
+    }
+    qb.build().execute(conn).await.map(|_| ())
 }
 
 async fn upsert_records(
@@ -325,7 +368,11 @@ async fn upsert_records(
         qb.push(
             " ON CONFLICT (tbl, id) DO UPDATE SET record = excluded.record, seen_at = excluded.seen_at",
         );
-        qb.build().execute(&mut *conn).await?;
+        let rows = chunk.len();
+        qb.build()
+            .persistent(keep_prepared(rows))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -347,7 +394,11 @@ async fn insert_attempts(
                 .push_bind(&a.error)
                 .push_bind(&a.response);
         });
-        qb.build().execute(&mut *conn).await?;
+        let rows = chunk.len();
+        qb.build()
+            .persistent(keep_prepared(rows))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -383,7 +434,11 @@ async fn update_deliveries(
              last_status = v.last_status, last_error = v.last_error, finished_at = v.finished_at \
              FROM v WHERE deliveries.seq = v.seq",
         );
-        qb.build().execute(&mut *conn).await?;
+        let rows = chunk.len();
+        qb.build()
+            .persistent(keep_prepared(rows))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -418,30 +473,12 @@ impl Store for SqliteStore {
         let now = now_ms();
         let mut tx = self.begin_write().await.map_err(|e| self.err(e))?;
         let mut deliveries = batch.deliveries;
-        let last_seq = *self.last_seq.lock().expect("not poisoned");
+        let known_last = *self.last_seq.lock().expect("not poisoned");
         let run = async {
-            let seqs = insert_deliveries(&mut tx, &mut deliveries, last_seq).await?;
+            let seqs = insert_deliveries(&mut tx, &mut deliveries, known_last).await?;
             upsert_records(&mut tx, batch.records, now).await?;
-            if batch.skipped_disabled > 0 {
-                sqlx::query(
-                    "UPDATE counters SET value = value + ? WHERE name = 'skipped_disabled'",
-                )
-                .bind(batch.skipped_disabled as i64)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(cursor) = batch.cursor {
-                let state = serde_json::to_string(cursor).expect("cursor serializes");
-                sqlx::query(
-                    "INSERT INTO cursor (source, state, updated_at) VALUES (?, ?, ?) \
-                     ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                )
-                .bind(SOURCE)
-                .bind(state)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
+            let high = seqs.last().copied();
+            update_marks(&mut tx, high, batch.skipped_disabled, batch.cursor, now).await?;
             Ok::<_, sqlx::Error>(seqs)
         }
         .await;
@@ -473,6 +510,7 @@ impl Store for SqliteStore {
             qb.push(")");
             let rows = qb
                 .build()
+                .persistent(keep_prepared(chunk.len()))
                 .fetch_all(&self.reader)
                 .await
                 .map_err(|e| self.err(e))?;
