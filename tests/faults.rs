@@ -723,7 +723,11 @@ async fn a_big_backlog_with_failing_routes_stays_small_and_drains() {
     let queued = 20 * events;
     let deadline = Instant::now() + Duration::from_secs(120);
     while (nosey.deliveries(&["--status", "pending"]).len() as i64) < queued {
-        assert!(Instant::now() < deadline, "backlog not queued");
+        assert!(
+            Instant::now() < deadline,
+            "backlog not queued; nosey's log:\n{}",
+            nosey.stderr()
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let start = Instant::now();
