@@ -2,8 +2,7 @@
 //!
 //! One writer connection (SQLite allows one writer at a time anyway, and a single connection
 //! turns waiting on locks into plain queueing) and a few readers, which WAL lets run beside
-//! the writer. Bulk writes use multi-row statements: each statement crosses to SQLite's
-//! thread once, whatever it carries.
+//! the writer. Bulk writes use multi-row statements ([`bulk`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,22 +20,16 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, SqlSafeStr, Sqlite, SqliteConnection};
 
 use super::{
-    AttemptRecord, AttemptRow, BatchWrite, DeliveryDetail, DeliveryRow, ListFilter, Outcome,
-    Pending, Result, RouteStats, SOURCE, Status, Store, StoreError,
+    AttemptRecord, AttemptRow, BatchWrite, DeliveryDetail, DeliveryRow, ListFilter, Pending,
+    Result, RouteStats, SOURCE, Status, Store, StoreError,
 };
 use crate::moodle::Cursor;
 use crate::moodle::record::Record;
 use crate::moodle::tailer::now_ms;
-
-/// Rows per multi-row INSERT: 12 columns × 200 stays far below SQLite's variable limit.
-const ROWS_PER_STATEMENT: usize = 200;
-
-/// Whether to keep a multi-row statement of `rows` rows prepared for reuse. Only full chunks
-/// recur; keeping every size (a prepared 200-row statement is a large program) made the
-/// connections' statement caches the biggest share of nosey's memory while delivering.
-fn keep_prepared(rows: usize) -> bool {
-    rows == ROWS_PER_STATEMENT
-}
+use bulk::{
+    ROWS_PER_STATEMENT, insert_attempts, insert_deliveries, keep_prepared, update_deliveries,
+    update_marks, upsert_records,
+};
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -245,202 +238,6 @@ fn like_pattern(pattern: &str) -> String {
         }
     }
     out
-}
-
-/// Inserts the deliveries with the seqs after the store's high-water mark (never a seq given
-/// before, even to a pruned delivery) and moves the mark on. Returns the seqs, in order.
-async fn insert_deliveries(
-    conn: &mut SqliteConnection,
-    deliveries: &mut (dyn Iterator<Item = super::NewDelivery> + Send + '_),
-    known_last: Option<i64>,
-) -> std::result::Result<Vec<i64>, sqlx::Error> {
-    let mut high_water = known_last;
-    let mut seqs = Vec::new();
-    let mut chunk = Vec::with_capacity(ROWS_PER_STATEMENT);
-    loop {
-        chunk.clear();
-        chunk.extend((&mut *deliveries).take(ROWS_PER_STATEMENT));
-        if chunk.is_empty() {
-            break;
-        }
-        let base = match high_water {
-            Some(h) => h,
-            None => *high_water.insert(
-                sqlx::query_scalar("SELECT value FROM counters WHERE name = 'last_seq'")
-                    .fetch_one(&mut *conn)
-                    .await?,
-            ),
-        };
-        let first = base + seqs.len() as i64 + 1;
-        let chunk_seqs = first..first + chunk.len() as i64;
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO deliveries (seq, id, route, log_id, eventname, object, ordering_key, \
-             status, created_at, next_attempt_at, last_error, finished_at) ",
-        );
-        qb.push_values(chunk.iter().zip(chunk_seqs.clone()), |mut b, (d, seq)| {
-            b.push_bind(seq)
-                .push_bind(&d.id)
-                .push_bind(&d.route)
-                .push_bind(d.log_id)
-                .push_bind(&d.eventname)
-                .push_bind(&d.object)
-                .push_bind(&d.ordering_key)
-                .push_bind(if d.dead_reason.is_some() {
-                    "dead"
-                } else {
-                    "pending"
-                })
-                .push_bind(d.created_at)
-                .push_bind(d.created_at)
-                .push_bind(&d.dead_reason)
-                .push_bind(d.dead_reason.as_ref().map(|_| d.created_at));
-        });
-        // Both tables' rows in one round trip to SQLite's thread.
-        qb.push("; INSERT INTO payloads (seq, headers, body) ");
-        qb.push_values(chunk.iter().zip(chunk_seqs.clone()), |mut b, (d, seq)| {
-            b.push_bind(seq)
-                .push_bind(&d.headers)
-                .push_bind(&d.body[..]);
-        });
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
-        seqs.extend(chunk_seqs);
-    }
-    Ok(seqs)
-}
-
-/// The batch's bookkeeping in one statement list: the seq high-water mark, the count of
-/// events skipped while disabled, and the cursor.
-async fn update_marks(
-    conn: &mut SqliteConnection,
-    last_seq: Option<i64>,
-    skipped_disabled: u64,
-    cursor: Option<&Cursor>,
-    now: i64,
-) -> std::result::Result<(), sqlx::Error> {
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
-    if let Some(high) = last_seq {
-        qb.push("UPDATE counters SET value = ")
-            .push_bind(high)
-            .push(" WHERE name = 'last_seq'; ");
-    }
-    if skipped_disabled > 0 {
-        qb.push("UPDATE counters SET value = value + ")
-            .push_bind(skipped_disabled as i64)
-            .push(" WHERE name = 'skipped_disabled'; ");
-    }
-    if let Some(cursor) = cursor {
-        let state = serde_json::to_string(cursor).expect("cursor serializes");
-        qb.push("INSERT INTO cursor (source, state, updated_at) VALUES (")
-            .push_bind(SOURCE)
-            .push(", ")
-            .push_bind(state)
-            .push(", ")
-            .push_bind(now)
-            .push(
-                ") ON CONFLICT (source) DO UPDATE SET state = excluded.state, \
-                 updated_at = excluded.updated_at",
-            );
-    }
-    if last_seq.is_none() && skipped_disabled == 0 && cursor.is_none() {
-        return Ok(());
-    }
-    qb.build().execute(conn).await.map(|_| ())
-}
-
-async fn upsert_records(
-    conn: &mut SqliteConnection,
-    records: &[((String, i64), String)],
-    now: i64,
-) -> std::result::Result<(), sqlx::Error> {
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO records (tbl, id, record, seen_at) ");
-        qb.push_values(chunk, |mut b, ((table, id), json)| {
-            b.push_bind(table)
-                .push_bind(*id)
-                .push_bind(json)
-                .push_bind(now);
-        });
-        qb.push(
-            " ON CONFLICT (tbl, id) DO UPDATE SET record = excluded.record, seen_at = excluded.seen_at",
-        );
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn insert_attempts(
-    conn: &mut SqliteConnection,
-    attempts: &[AttemptRecord],
-) -> std::result::Result<(), sqlx::Error> {
-    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT OR REPLACE INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response) ",
-        );
-        qb.push_values(chunk, |mut b, a| {
-            b.push_bind(a.seq)
-                .push_bind(i64::from(a.n))
-                .push_bind(a.started_at)
-                .push_bind(a.duration_ms)
-                .push_bind(a.status_code.map(i64::from))
-                .push_bind(&a.error)
-                .push_bind(&a.response);
-        });
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// One UPDATE per chunk of outcomes, through `UPDATE … FROM (VALUES …)`.
-async fn update_deliveries(
-    conn: &mut SqliteConnection,
-    attempts: &[AttemptRecord],
-    now: i64,
-) -> std::result::Result<(), sqlx::Error> {
-    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "WITH v(seq, status, attempts, next_at, last_at, last_status, last_error, finished_at) AS (",
-        );
-        qb.push_values(chunk, |mut b, a| {
-            let (status, next, finished) = match a.outcome {
-                Outcome::Delivered => ("delivered", a.started_at, Some(now)),
-                Outcome::Dead => ("dead", a.started_at, Some(now)),
-                Outcome::Retry { next_attempt_at } => ("pending", next_attempt_at, None),
-            };
-            b.push_bind(a.seq)
-                .push_bind(status)
-                .push_bind(i64::from(a.n))
-                .push_bind(next)
-                .push_bind(a.started_at)
-                .push_bind(a.status_code.map(i64::from))
-                .push_bind(&a.error)
-                .push_bind(finished);
-        });
-        qb.push(
-            ") UPDATE deliveries SET status = v.status, attempts = v.attempts, \
-             next_attempt_at = v.next_at, last_attempt_at = v.last_at, \
-             last_status = v.last_status, last_error = v.last_error, finished_at = v.finished_at \
-             FROM v WHERE deliveries.seq = v.seq",
-        );
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -839,5 +636,6 @@ impl Store for SqliteStore {
     }
 }
 
+mod bulk;
 #[cfg(test)]
 mod tests;

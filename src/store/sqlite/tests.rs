@@ -1,6 +1,6 @@
 //! Tests of the parent module.
 use super::*;
-use crate::store::NewDelivery;
+use crate::store::{NewDelivery, Outcome};
 
 fn delivery(route: &str, log_id: i64, key: &str) -> NewDelivery {
     NewDelivery {
