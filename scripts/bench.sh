@@ -9,13 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR=$(mktemp -d /tmp/nosey-bench.XXXXXX)
-cleanup() { scripts/dbs.sh stop "$DIR" || true; }
-trap cleanup EXIT INT TERM
-
-scripts/dbs.sh start "$DIR" >/dev/null
-# shellcheck disable=SC1091
-source "$DIR/env.sh"
+# shellcheck source=scripts/dbs-session.sh
+source scripts/dbs-session.sh bench
 
 cargo build --quiet --release --bins
 target/release/nosey-bench "$@"

@@ -8,13 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR=$(mktemp -d /tmp/nosey-test.XXXXXX)
-cleanup() { scripts/dbs.sh stop "$DIR" || true; }
-trap cleanup EXIT INT TERM
-
-scripts/dbs.sh start "$DIR" >/dev/null
-# shellcheck disable=SC1091
-source "$DIR/env.sh"
+# shellcheck source=scripts/dbs-session.sh
+source scripts/dbs-session.sh test
 export NOSEY_PROPTEST_CASES=${NOSEY_PROPTEST_CASES:-50000}
 
 python3 -c 'import standardwebhooks' 2>/dev/null ||

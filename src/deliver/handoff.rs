@@ -141,11 +141,7 @@ impl Collector {
     /// The batch is committed with these `seqs` (one per delivery offered, in order).
     /// `last_seq` holds each route's last committed seq and is moved on. Yields, for every
     /// route with deliveries in the batch, its hand-off (`None`: read from the store).
-    pub fn finish(
-        self,
-        seqs: &[i64],
-        last_seq: &mut [Option<i64>],
-    ) -> impl Iterator<Item = (usize, Option<Fresh>)> {
+    pub fn finish(self, seqs: &[i64], last_seq: &mut [Option<i64>]) -> Vec<(usize, Option<Fresh>)> {
         debug_assert_eq!(seqs.len(), self.position);
         let mut out = Vec::new();
         for (i, r) in self.routes.into_iter().enumerate() {
@@ -166,7 +162,7 @@ impl Collector {
             });
             out.push((i, fresh));
         }
-        out.into_iter()
+        out
     }
 }
 
@@ -197,7 +193,7 @@ mod tests {
             c.offer(route, &d(dead));
         }
         let mut last = vec![Some(7), None, Some(1)];
-        let out: Vec<_> = c.finish(&[10, 11, 12, 13], &mut last).collect();
+        let out = c.finish(&[10, 11, 12, 13], &mut last);
         assert_eq!(last, vec![Some(13), Some(11), Some(1)], "route 2 untouched");
         assert_eq!(out.len(), 2);
         let (r0, f0) = &out[0];
@@ -244,7 +240,7 @@ mod tests {
         let n = MAX_PER_ROUTE + 2;
         let seqs: Vec<i64> = (1..=n as i64).collect();
         let mut last = vec![None, None];
-        let out: Vec<_> = c.finish(&seqs, &mut last).collect();
+        let out = c.finish(&seqs, &mut last);
         assert!(out[0].1.is_none(), "overflowed: no hand-off");
         assert_eq!(last[0], Some(n as i64 - 1), "but its last seq is known");
         assert_eq!(out[1].1.as_ref().unwrap().deliveries.len(), 1);

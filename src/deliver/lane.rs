@@ -123,26 +123,21 @@ impl Queue {
             return;
         };
         match after {
-            Some(a) if a > self.loaded_up_to => {
-                // Read the store up to where it continues.
-                self.drained = false;
-                return;
-            }
-            Some(_) if !self.has_room() => return,
-            Some(_) => {}
             None => {
                 self.fresh = None;
                 self.drained = false;
-                return;
             }
-        }
-        let Some(mut reserved) = self.fresh.take() else {
-            return;
-        };
-        for p in std::mem::take(&mut reserved.fresh.deliveries) {
-            // A read of the store may have raced the hand-off and loaded some already.
-            if p.seq > self.loaded_up_to {
-                self.place(p, now);
+            // Read the store up to where it continues.
+            Some(a) if a > self.loaded_up_to => self.drained = false,
+            Some(_) if !self.has_room() => {}
+            Some(_) => {
+                let mut reserved = self.fresh.take().expect("checked above");
+                for p in std::mem::take(&mut reserved.fresh.deliveries) {
+                    // A read of the store may have raced the hand-off and loaded some already.
+                    if p.seq > self.loaded_up_to {
+                        self.place(p, now);
+                    }
+                }
             }
         }
     }

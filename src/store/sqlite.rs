@@ -67,6 +67,14 @@ fn migrations() -> Migrator {
     ])
 }
 
+/// The columns a lane needs of a pending delivery, its body (from `payloads`) included.
+macro_rules! select_pending {
+    () => {
+        "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
+         (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body FROM deliveries "
+    };
+}
+
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) and migrates the store at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
@@ -121,6 +129,41 @@ impl SqliteStore {
         self.reader.close().await;
     }
 
+    /// Pending deliveries of `route` (of one ordering key, if given) with
+    /// `after < seq <= up_to`, in order, bodies included.
+    async fn read_pending(
+        &self,
+        route: &str,
+        key: Option<&str>,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<Pending>> {
+        let query = match key {
+            Some(key) => sqlx::query(concat!(
+                select_pending!(),
+                "WHERE route = ? AND ordering_key = ? AND status = 'pending' \
+                 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+            ))
+            .bind(route)
+            .bind(key),
+            None => sqlx::query(concat!(
+                select_pending!(),
+                "WHERE route = ? AND status = 'pending' AND seq > ? AND seq <= ? \
+                 ORDER BY seq LIMIT ?"
+            ))
+            .bind(route),
+        };
+        let rows = query
+            .bind(after)
+            .bind(up_to)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(|e| self.err(e))?;
+        pendings(&rows).map_err(|e| self.err(e))
+    }
+
     fn err(&self, e: sqlx::Error) -> StoreError {
         let path = self.path.display().to_string();
         let full = match &e {
@@ -173,14 +216,6 @@ impl SqliteStore {
             .await
             .map(|_| ())
     }
-}
-
-/// The columns a lane needs of a pending delivery, its body (from `payloads`) included.
-macro_rules! select_pending {
-    () => {
-        "SELECT seq, id, ordering_key, attempts, created_at, next_attempt_at, manual, \
-         (SELECT body FROM payloads p WHERE p.seq = deliveries.seq) AS body FROM deliveries "
-    };
 }
 
 fn pendings(rows: &[SqliteRow]) -> std::result::Result<Vec<Pending>, sqlx::Error> {
@@ -331,20 +366,8 @@ impl Store for SqliteStore {
         up_to: i64,
         limit: u32,
     ) -> Result<Vec<Pending>> {
-        let rows = sqlx::query(concat!(
-            select_pending!(),
-            "WHERE route = ? AND ordering_key = ? AND status = 'pending' \
-             AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(route)
-        .bind(key)
-        .bind(after)
-        .bind(up_to)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(|e| self.err(e))?;
-        pendings(&rows).map_err(|e| self.err(e))
+        self.read_pending(route, Some(key), after, up_to, limit)
+            .await
     }
 
     async fn pending(
@@ -354,18 +377,7 @@ impl Store for SqliteStore {
         up_to: i64,
         limit: u32,
     ) -> Result<Vec<Pending>> {
-        let rows = sqlx::query(concat!(
-            select_pending!(),
-            "WHERE route = ? AND status = 'pending' AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-        ))
-        .bind(route)
-        .bind(after)
-        .bind(up_to)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(|e| self.err(e))?;
-        pendings(&rows).map_err(|e| self.err(e))
+        self.read_pending(route, None, after, up_to, limit).await
     }
 
     async fn body(&self, seq: i64) -> Result<Option<Bytes>> {

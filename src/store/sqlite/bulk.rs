@@ -17,6 +17,19 @@ pub(super) fn keep_prepared(rows: usize) -> bool {
     rows == ROWS_PER_STATEMENT
 }
 
+/// Runs a multi-row statement of `rows` rows, kept prepared only when it is full-size.
+async fn execute_chunk(
+    conn: &mut SqliteConnection,
+    mut qb: QueryBuilder<Sqlite>,
+    rows: usize,
+) -> std::result::Result<(), sqlx::Error> {
+    qb.build()
+        .persistent(keep_prepared(rows))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Inserts the deliveries with the seqs after the store's high-water mark (never a seq given
 /// before, even to a pruned delivery) and moves the mark on. Returns the seqs, in order.
 pub(super) async fn insert_deliveries(
@@ -72,11 +85,7 @@ pub(super) async fn insert_deliveries(
                 .push_bind(&d.headers)
                 .push_bind(&d.body[..]);
         });
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
+        execute_chunk(conn, qb, chunk.len()).await?;
         seqs.extend(chunk_seqs);
     }
     Ok(seqs)
@@ -91,6 +100,9 @@ pub(super) async fn update_marks(
     cursor: Option<&Cursor>,
     now: i64,
 ) -> std::result::Result<(), sqlx::Error> {
+    if last_seq.is_none() && skipped_disabled == 0 && cursor.is_none() {
+        return Ok(());
+    }
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("");
     if let Some(high) = last_seq {
         qb.push("UPDATE counters SET value = ")
@@ -115,9 +127,6 @@ pub(super) async fn update_marks(
                  updated_at = excluded.updated_at",
             );
     }
-    if last_seq.is_none() && skipped_disabled == 0 && cursor.is_none() {
-        return Ok(());
-    }
     qb.build().execute(conn).await.map(|_| ())
 }
 
@@ -138,11 +147,7 @@ pub(super) async fn upsert_records(
         qb.push(
             " ON CONFLICT (tbl, id) DO UPDATE SET record = excluded.record, seen_at = excluded.seen_at",
         );
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
+        execute_chunk(conn, qb, chunk.len()).await?;
     }
     Ok(())
 }
@@ -164,11 +169,7 @@ pub(super) async fn insert_attempts(
                 .push_bind(&a.error)
                 .push_bind(&a.response);
         });
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
+        execute_chunk(conn, qb, chunk.len()).await?;
     }
     Ok(())
 }
@@ -204,11 +205,7 @@ pub(super) async fn update_deliveries(
              last_status = v.last_status, last_error = v.last_error, finished_at = v.finished_at \
              FROM v WHERE deliveries.seq = v.seq",
         );
-        let rows = chunk.len();
-        qb.build()
-            .persistent(keep_prepared(rows))
-            .execute(&mut *conn)
-            .await?;
+        execute_chunk(conn, qb, chunk.len()).await?;
     }
     Ok(())
 }
